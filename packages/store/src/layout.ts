@@ -1,0 +1,28 @@
+/**
+ * On-disk layout of a store (documented in packages/store/README.md):
+ *
+ *   <store>/objects/ab/cdef…   object bytes, named by the fs-verity digest of their content (mode 0644)
+ *   <store>/images/<hex>.cfsm  manifests registered by `cfs build`, named by the sha256 of their bytes: gc roots
+ *   <store>/tmp/               temp files being written; anything here after a crash is a stray that fsck sweeps
+ *   <store>/leases/            one file per running build, so gc knows what is in flight
+ *
+ * `objects/` is laid out exactly as composefs expects a basedir, so it can serve as overlayfs' data-only layer.
+ */
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+export const OBJECTS_DIR = 'objects'
+export const IMAGES_DIR = 'images'
+export const TMP_DIR = 'tmp'
+export const LEASES_DIR = 'leases'
+export const IMAGE_SUFFIX = '.cfsm'
+
+/** `$CFS_STORE`, else `$XDG_DATA_HOME/cfs`, else `~/.local/share/cfs`. */
+export function defaultStorePath (env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CFS_STORE !== undefined && env.CFS_STORE !== '') return path.resolve(env.CFS_STORE)
+  if (env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== '') return path.join(path.resolve(env.XDG_DATA_HOME), 'cfs')
+  return path.join(os.homedir(), '.local', 'share', 'cfs')
+}
+
+/** `ab/cdef…` for a 64-hex digest. */
+export function objectRelPath (hex: string): string { return `${hex.slice(0, 2)}/${hex.slice(2)}` }
