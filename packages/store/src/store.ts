@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { FsVerityHasher, sha256, digestHex, type Digest } from '@cfs/digest'
+import { acquireBuildLease, acquireGcLock, type Held } from './lease.js'
 import { IMAGES_DIR, IMAGE_SUFFIX, LEASES_DIR, OBJECTS_DIR, TMP_DIR, objectRelPath } from './layout.js'
 
 export interface WrittenObject {
@@ -131,6 +132,12 @@ export class Store {
     return names.filter(n => n.endsWith(IMAGE_SUFFIX) && n.length === 64 + IMAGE_SUFFIX.length)
       .map(n => `sha256:${n.slice(0, 64)}` as Digest).sort()
   }
+
+  /** Hold this while building into the store: gc waits for it (see lease.ts). */
+  async acquireBuildLease (): Promise<Held> { return await acquireBuildLease(this.root, this.leasesDir) }
+
+  /** Exclusive lock for gc: waits for running builds, blocks new ones. */
+  async acquireGcLock (): Promise<Held> { return await acquireGcLock(this.root, this.leasesDir) }
 
   imagePath (digest: Digest): string { return path.join(this.imagesDir, digestHex(digest) + IMAGE_SUFFIX) }
 }
