@@ -120,7 +120,7 @@ interface Walk {
 
 function visitPair (ctx: Walk, na: Node, nb: Node, path: string): void {
   const attributes = compareInodes(ctx, na.inode, nb.inode, path, path)
-  if (attributes.length > 0) ctx.out.push({ kind: 'modified', path, before: na.inode, after: nb.inode, attributes })
+  if (attributes !== undefined) ctx.out.push({ kind: 'modified', path, before: na.inode, after: nb.inode, attributes })
   const ca = na.children ?? EMPTY
   const cb = nb.children ?? EMPTY
   if (ca.length === 0 && cb.length === 0) return
@@ -137,7 +137,15 @@ function visitPair (ctx: Walk, na: Node, nb: Node, path: string): void {
       addSubtree(ctx.out, 'added', y, prefix + y.name)
       j++
     } else {
-      visitPair(ctx, x, y, prefix + x.name)
+      if (x.children === undefined && y.children === undefined) {
+        // leaves are most of a tree: build the path only when it is needed
+        const needPath = ctx.linksA.has(x.inode) || ctx.linksB.has(y.inode)
+        const leafPath = needPath ? prefix + x.name : ''
+        const attrs = compareInodes(ctx, x.inode, y.inode, leafPath, leafPath)
+        if (attrs !== undefined) ctx.out.push({ kind: 'modified', path: needPath ? leafPath : prefix + x.name, before: x.inode, after: y.inode, attributes: attrs })
+      } else {
+        visitPair(ctx, x, y, prefix + x.name)
+      }
       i++
       j++
     }
@@ -152,39 +160,40 @@ function addSubtree (out: Change[], kind: 'added' | 'removed', node: Node, path:
   for (const child of node.children) addSubtree(out, kind, child, path + '/' + child.name)
 }
 
-function compareInodes (ctx: Walk, a: Inode, b: Inode, pathA: string, pathB: string): AttributeChange[] {
-  const out: AttributeChange[] = []
+/** The attributes that differ, or undefined when none does. `pathA`/`pathB` matter only for hardlinked inodes. */
+function compareInodes (ctx: Walk, a: Inode, b: Inode, pathA: string, pathB: string): AttributeChange[] | undefined {
+  let out: AttributeChange[] | undefined
   const ta = a.mode & S_IFMT
   const tb = b.mode & S_IFMT
-  if (ta !== tb) out.push({ attribute: 'type', before: kindOf(a), after: kindOf(b) })
+  if (ta !== tb) (out ??= []).push({ attribute: 'type', before: kindOf(a), after: kindOf(b) })
   if ((ta === S_IFREG || tb === S_IFREG) && !(ta === tb && sameContent(a, b))) {
-    out.push({ attribute: 'content', before: contentOf(a), after: contentOf(b) })
+    (out ??= []).push({ attribute: 'content', before: contentOf(a), after: contentOf(b) })
   }
-  if (ta !== S_IFDIR && tb !== S_IFDIR && a.size !== b.size) out.push({ attribute: 'size', before: a.size, after: b.size })
+  if (ta !== S_IFDIR && tb !== S_IFDIR && a.size !== b.size) (out ??= []).push({ attribute: 'size', before: a.size, after: b.size })
   const ignore = ctx.ignore
   if (!ignore.has('mode') && (a.mode & 0o7777) !== (b.mode & 0o7777)) {
-    out.push({ attribute: 'mode', before: a.mode & 0o7777, after: b.mode & 0o7777 })
+    (out ??= []).push({ attribute: 'mode', before: a.mode & 0o7777, after: b.mode & 0o7777 })
   }
   if (!ignore.has('owner')) {
-    if (a.uid !== b.uid) out.push({ attribute: 'uid', before: a.uid, after: b.uid })
-    if (a.gid !== b.gid) out.push({ attribute: 'gid', before: a.gid, after: b.gid })
+    if (a.uid !== b.uid) (out ??= []).push({ attribute: 'uid', before: a.uid, after: b.uid })
+    if (a.gid !== b.gid) (out ??= []).push({ attribute: 'gid', before: a.gid, after: b.gid })
   }
   if (!ignore.has('mtime') && (a.mtimeSec !== b.mtimeSec || a.mtimeNsec !== b.mtimeNsec)) {
-    out.push({ attribute: 'mtime', before: { sec: a.mtimeSec, nsec: a.mtimeNsec }, after: { sec: b.mtimeSec, nsec: b.mtimeNsec } })
+    (out ??= []).push({ attribute: 'mtime', before: { sec: a.mtimeSec, nsec: a.mtimeNsec }, after: { sec: b.mtimeSec, nsec: b.mtimeNsec } })
   }
   if (!ignore.has('xattrs') && (a.xattrs.length > 0 || b.xattrs.length > 0)) {
     const x = compareXattrs(a.xattrs, b.xattrs)
-    if (x !== undefined) out.push(x)
+    if (x !== undefined) (out ??= []).push(x)
   }
   const targetA = ta === S_IFLNK ? a.target ?? '' : null
   const targetB = tb === S_IFLNK ? b.target ?? '' : null
-  if (targetA !== targetB) out.push({ attribute: 'target', before: targetA, after: targetB })
-  if (a.rdev !== b.rdev) out.push({ attribute: 'rdev', before: a.rdev, after: b.rdev })
+  if (targetA !== targetB) (out ??= []).push({ attribute: 'target', before: targetA, after: targetB })
+  if (a.rdev !== b.rdev) (out ??= []).push({ attribute: 'rdev', before: a.rdev, after: b.rdev })
   if (!ignore.has('hardlinks') && ta !== S_IFDIR && tb !== S_IFDIR) {
     const la = otherLinks(ctx.linksA, a, pathA)
     const lb = otherLinks(ctx.linksB, b, pathB)
-    if (a.nlink !== b.nlink || !sameList(la, lb)) {
-      out.push({ attribute: 'hardlinks', before: { nlink: a.nlink, paths: la }, after: { nlink: b.nlink, paths: lb } })
+    if (a.nlink !== b.nlink || (la !== lb && !sameList(la, lb))) {
+      (out ??= []).push({ attribute: 'hardlinks', before: { nlink: a.nlink, paths: la }, after: { nlink: b.nlink, paths: lb } })
     }
   }
   return out
@@ -240,29 +249,32 @@ function compareXattrs (xa: readonly Xattr[], xb: readonly Xattr[]): AttributeCh
 
 /** Inode → every path naming it, for the inodes named more than once (non-directories only). */
 function hardlinkGroups (m: Manifest): Map<Inode, string[]> {
-  const first = new Map<Inode, string>()
+  const seen = new Set<Inode>()
   const groups = new Map<Inode, string[]>()
-  const rec = (node: Node, path: string): void => {
-    const children = node.children
-    if (children === undefined) {
-      const seen = first.get(node.inode)
-      if (seen === undefined) first.set(node.inode, path)
-      else {
-        const g = groups.get(node.inode)
-        if (g === undefined) groups.set(node.inode, [seen, path]); else g.push(path)
-      }
-      return
+  const find = (node: Node): void => {
+    for (const child of node.children ?? EMPTY) {
+      if (child.children !== undefined) find(child)
+      else if (seen.has(child.inode)) groups.set(child.inode, [])
+      else seen.add(child.inode)
     }
-    const prefix = path === '/' ? '/' : path + '/'
-    for (const child of children) rec(child, prefix + child.name)
   }
-  rec(m.root, '/')
+  find(m.root)
+  if (groups.size === 0) return groups
+  const collect = (node: Node, prefix: string): void => {
+    for (const child of node.children ?? EMPTY) {
+      if (child.children !== undefined) collect(child, prefix + child.name + '/')
+      else groups.get(child.inode)?.push(prefix + child.name)
+    }
+  }
+  collect(m.root, '/')
   return groups
 }
 
+const NO_LINKS: string[] = []
+
 function otherLinks (groups: Map<Inode, string[]>, inode: Inode, path: string): string[] {
   const g = groups.get(inode)
-  return g === undefined ? [] : g.filter(p => p !== path)
+  return g === undefined ? NO_LINKS : g.filter(p => p !== path)
 }
 
 function sameList (x: readonly string[], y: readonly string[]): boolean {
@@ -306,7 +318,7 @@ function pairRenames (ctx: Walk): Change[] {
       from: del.path,
       before: del.before!,
       after: add.after!,
-      attributes: compareInodes(ctx, del.before!, add.after!, del.path, add.path),
+      attributes: compareInodes(ctx, del.before!, add.after!, del.path, add.path) ?? [],
     }
     drop.add(slot.removed[0]!)
   }
