@@ -36,7 +36,7 @@ export const diffCommand: CommandSpec = {
     ['cfs diff old.cfsm new.cfsm --ignore mtime,owner', 'hide timestamp and ownership noise'],
     ['cfs diff old.cfsm new.cfsm --stat --path /usr', 'a summary of what changed under /usr'],
     ['cfs diff old.cfsm new.cfsm --json | jq \'.changes[].path\'', 'machine-readable; schema in docs/cli.md'],
-    ['cfs diff -q old.cfsm new.cfsm || echo changed', 'exit 0 when identical, 6 when different'],
+    ['cfs diff -q old.cfsm new.cfsm; echo $?', '0 identical, 6 different, anything else: trouble'],
   ],
   handler: async (args, ctx) => {
     if (args.quiet === true && ctx.json) throw new CfsError('ERR_CFS_USAGE', '--quiet and --json are mutually exclusive', { hint: 'drop one of them' })
