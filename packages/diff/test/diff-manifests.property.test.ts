@@ -7,7 +7,7 @@ import {
   finalizeTree, makeInode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
   type Inode, type Manifest, type Node,
 } from '@cfs/manifest'
-import { ATTRIBUTES, diffManifests, type AttributeChange, type Content } from '../src/diff-manifests.js'
+import { ATTRIBUTES, diffManifests, type AttributeChange, type Change, type Content } from '../src/diff-manifests.js'
 
 type Rand = () => number
 function mulberry32 (seed: number): Rand {
@@ -292,14 +292,28 @@ function checkDiff (a: Manifest, b: Manifest): void {
   expect(changes.filter(c => c.kind === 'renamed').map(c => `${c.from!}>${c.path}`).sort()).toEqual(expected.sort())
 }
 
+/** diff(A, B) seen from B: kinds, rename ends, before/after and xattr added/removed swapped. */
+function mirror (c: Change): Change {
+  const kind = c.kind === 'added' ? 'removed' : c.kind === 'removed' ? 'added' : c.kind
+  const m: Change = { kind, path: c.from ?? c.path, attributes: c.attributes.map(x => x.attribute === 'xattrs'
+    ? { ...x, added: x.removed, removed: x.added }
+    : { ...x, before: x.after, after: x.before } as AttributeChange) }
+  if (c.from !== undefined) m.from = c.path
+  if (c.after !== undefined) m.before = c.after
+  if (c.before !== undefined) m.after = c.before
+  return m
+}
+const keyed = (cs: Change[]): Map<string, Change> => new Map(cs.map(c => [`${c.kind} ${c.path}`, c]))
+
 describe('diffManifests on random trees', () => {
-  it('reports exactly the differences a mutation made, with their values', () => {
+  it('reports exactly the differences a mutation made, with their values, and mirrors when the sides swap', () => {
     fc.assert(fc.property(fc.integer(), fc.integer({ min: 1, max: 12 }), (seed, mutations) => {
       const r = mulberry32(seed)
       const a = randomTree(r)
       const b = mutate(cloneTree(a), r, mutations)
       checkDiff(a, b)
       checkDiff(b, a)
+      expect(keyed(diffManifests(b, a).changes)).toEqual(keyed(diffManifests(a, b).changes.map(mirror)))
       expect(diffManifests(a, cloneTree(a)).identical).toBe(true)
     }), { numRuns: 300 })
   })
