@@ -199,6 +199,13 @@ describe('diffManifests', () => {
     expect(diffManifests(a, b, { paths: ['/var'] }).identical).toBe(true)
   })
 
+  it('handles a tree as deep as a 4096-byte path allows', () => {
+    const deep = '/d'.repeat(2000)
+    const a = tree({ [deep + '/f']: file('1') })
+    const b = tree({ [deep + '/f']: file('2') })
+    expect(lines(diffManifests(a, b))).toEqual([`${deep}/f modified content`])
+  })
+
   it('compares the root like any directory', () => {
     const a = tree({ '/': dir({ mode: S_IFDIR | 0o755 }) })
     const b = tree({ '/': dir({ mode: S_IFDIR | 0o700, mtimeSec: 3 }) })
