@@ -49,7 +49,7 @@ const MAX_VERSION = 1
 
 const OVERLAY_PREFIX = 'trusted.overlay.'
 const OVERLAY_ESCAPED_PREFIX = 'trusted.overlay.overlay.'
-const EMPTY = new Uint8Array(0)
+const EMPTY = ''
 const ROOT_WHITEOUT_MODE = S_IFCHR | 0o644
 
 /** Prefixes stored as an index instead of text (§4.6.2), tried in this order. */
@@ -89,7 +89,9 @@ interface Entry {
   mtimeNsec: number
   /** st_size as the C writer keeps it (compact check; i_size of regular files) */
   size: number
-  xattrs: Map<string, Uint8Array>
+  /** xattr keys and values (values as byte strings, so equal pairs are found by string hashing) */
+  xkeys: string[]
+  xvalues: string[]
   /** mkcomposefs' running xattr budget counter (§4.14); may go "negative" like its unsigned counter wraps */
   budget: number
   /** primary children in name order (the breadth-first queue input) */
@@ -105,8 +107,7 @@ interface Entry {
   ino: number
   compact: boolean
   xattrSize: number
-  keys: string[]
-  /** per key in `keys`: shared table offset, or -1 for inline */
+  /** per xattr in key order: shared table offset, or -1 for inline */
   sharedOffsets: number[]
   nBlocks: number
   tail: number
@@ -172,25 +173,28 @@ function isWhiteoutInode (inode: Inode): boolean {
 }
 
 /** Sets an xattr the way lcfs_node_set_xattr does, including its budget counter quirk (§4.14). */
-function setXattr (e: Entry, key: string, value: Uint8Array): void {
-  const old = e.xattrs.get(key)
-  if (old !== undefined) {
-    e.xattrs.delete(key)
-    if (e.xattrs.size > 0) e.budget -= XATTR_COST + key.length + old.length
+function setXattr (e: Entry, key: string, value: string): void {
+  const i = e.xkeys.indexOf(key)
+  if (i >= 0) {
+    const old = e.xvalues[i]!
+    e.xkeys.splice(i, 1)
+    e.xvalues.splice(i, 1)
+    if (e.xkeys.length > 0) e.budget -= XATTR_COST + key.length + old.length
     else e.budget = 0
   }
   let cost = XATTR_COST + key.length + value.length
-  if (e.xattrs.size === 0) cost += XATTR_HEADER_SIZE
+  if (e.xkeys.length === 0) cost += XATTR_HEADER_SIZE
   const total = e.budget + cost
   // the C counter is a size_t: a negative total has wrapped to a huge value
   if (total < 0 || total > XATTR_BUDGET) {
     throw unsupported(`cannot add xattr ${key} to ${pathOf(e)}: mkcomposefs' per-inode xattr budget of ${XATTR_BUDGET} bytes is exceeded (Numerical result out of range)`)
   }
-  e.xattrs.set(key, value)
+  e.xkeys.push(key)
+  e.xvalues.push(value)
   e.budget = total
 }
 
-function newEntry (name: string, inode: Inode, parent: Entry | undefined): Entry {
+function newEntry (name: string, inode: Inode, parent: Entry | undefined, valueString: (v: Uint8Array) => string): Entry {
   const e: Entry = {
     name,
     parent: parent as Entry,
@@ -202,7 +206,8 @@ function newEntry (name: string, inode: Inode, parent: Entry | undefined): Entry
     mtimeSec: inode.mtimeSec,
     mtimeNsec: inode.mtimeNsec >>> 0,
     size: inode.size,
-    xattrs: new Map(),
+    xkeys: inode.xattrs.map(x => x.key),
+    xvalues: inode.xattrs.map(x => valueString(x.value)),
     budget: 0,
     children: undefined,
     dirents: undefined,
@@ -214,7 +219,6 @@ function newEntry (name: string, inode: Inode, parent: Entry | undefined): Entry
     ino: 0,
     compact: true,
     xattrSize: 0,
-    keys: [],
     sharedOffsets: [],
     nBlocks: 0,
     tail: 0,
@@ -222,7 +226,6 @@ function newEntry (name: string, inode: Inode, parent: Entry | undefined): Entry
     nid: 0,
   }
   if (parent === undefined) e.parent = e
-  for (const x of inode.xattrs) e.xattrs.set(x.key, x.value)
   return e
 }
 
@@ -233,7 +236,7 @@ function xattrIndex (key: string): [number, string] {
   return [0, key]
 }
 
-function xattrEntrySize (key: string, value: Uint8Array): number {
+function xattrEntrySize (key: string, value: string): number {
   const suffix = xattrIndex(key)[1]
   return roundUp(XATTR_ENTRY_SIZE + suffix.length + value.length, 4)
 }
@@ -280,10 +283,16 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
   const version = selectVersion(opts, hasWhiteout)
 
   // Step B — entries and per-entry rewrite, depth-first pre-order
+  const valueStrings = new Map<Uint8Array, string>()
+  const valueString = (v: Uint8Array): string => {
+    let s = valueStrings.get(v)
+    if (s === undefined) { s = byteString(v); valueStrings.set(v, s) }
+    return s
+  }
   const entryOf = new Map<Inode, Entry>()
   const rewrite = (node: Node, parent: Entry | undefined): Entry => {
     const inode = node.inode
-    const e = newEntry(node.name, inode, parent)
+    const e = newEntry(node.name, inode, parent, valueString)
     entryOf.set(inode, e)
     const kind = fileKind(inode.mode)
     if (kind === undefined) {
@@ -311,27 +320,18 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
     }
 
     // escape trusted.overlay.* (the mapping is injective, so renames cannot collide)
-    let escaped = false
-    for (const key of e.xattrs.keys()) if (key.startsWith(OVERLAY_PREFIX)) { escaped = true; break }
-    if (escaped) {
-      const renamed = new Map<string, Uint8Array>()
-      for (const [key, value] of e.xattrs) {
-        renamed.set(key.startsWith(OVERLAY_PREFIX) ? OVERLAY_ESCAPED_PREFIX + key.slice(OVERLAY_PREFIX.length) : key, value)
-      }
-      e.xattrs = renamed
+    const keys = e.xkeys
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      if (key.startsWith(OVERLAY_PREFIX)) keys[i] = OVERLAY_ESCAPED_PREFIX + key.slice(OVERLAY_PREFIX.length)
     }
 
     if (e.external) {
-      let metacopy = EMPTY
-      if (inode.digest !== undefined) {
-        metacopy = new Uint8Array(36)
-        metacopy[1] = 36
-        metacopy[3] = 1 // FS_VERITY_HASH_ALG_SHA256
-        metacopy.set(inode.digest.subarray(0, 32), 4)
-      }
+      // metacopy: version 0, length 36, flags 0, FS_VERITY_HASH_ALG_SHA256, digest; empty without a digest
+      const metacopy = inode.digest === undefined ? EMPTY : METACOPY_HEAD + byteString(inode.digest.subarray(0, 32))
       setXattr(e, 'trusted.overlay.metacopy', metacopy)
       const payload = inode.payload === undefined ? '' : cString(inode.payload)
-      if (payload.length > 0) setXattr(e, 'trusted.overlay.redirect', Buffer.from('/' + payload, 'latin1'))
+      if (payload.length > 0) setXattr(e, 'trusted.overlay.redirect', '/' + payload)
     }
 
     if (kind === 'chardev' && e.rdev === 0) {
@@ -368,7 +368,8 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
   // Step C — root opaque, then the 256 real whiteouts
   setXattr(rootEntry, 'trusted.overlay.opaque', OPAQUE_Y)
   const rootNames = new Set(rootEntry.dirents!.map(d => d.name))
-  const selinux = rootEntry.xattrs.get('security.selinux')
+  const selinuxAt = rootEntry.xkeys.indexOf('security.selinux')
+  const selinux = selinuxAt < 0 ? undefined : rootEntry.xvalues[selinuxAt]!
   let addedWhiteouts = false
   for (let i = 0; i < 256; i++) {
     const name = i.toString(16).padStart(2, '0')
@@ -383,7 +384,7 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
       mtimeNsec: rootEntry.mtimeNsec,
       size: 0,
       xattrs: [],
-    }, rootEntry)
+    }, rootEntry, valueString)
     if (selinux !== undefined) setXattr(w, 'security.selinux', selinux)
     rootEntry.children!.push(w)
     rootEntry.dirents!.push({ name, target: w, inode: undefined })
@@ -415,27 +416,27 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
       }
       e.dirents!.sort(compareDirents)
     }
-    e.keys = [...e.xattrs.keys()].sort(compareStrings)
+    if (e.xkeys.length > 1) sortXattrs(e)
     if (e.mtimeSec < minSec || (e.mtimeSec === minSec && e.mtimeNsec < minNsec)) {
       minSec = e.mtimeSec
       minNsec = e.mtimeNsec
     }
-    if (!hasAcl && (e.xattrs.has('system.posix_acl_access') || e.xattrs.has('system.posix_acl_default'))) hasAcl = true
+    if (!hasAcl && (e.xkeys.includes('system.posix_acl_access') || e.xkeys.includes('system.posix_acl_default'))) hasAcl = true
   }
 
   // Step E — shared xattr table: pairs used by more than one inode
   const pairCount = new Map<string, number>()
   for (const e of queue) {
-    for (const key of e.keys) {
-      const id = pairId(key, e.xattrs.get(key)!)
+    for (let i = 0; i < e.xkeys.length; i++) {
+      const id = e.xkeys[i]! + '\0' + e.xvalues[i]!
       pairCount.set(id, (pairCount.get(id) ?? 0) + 1)
     }
   }
-  const shared: Array<{ id: string, key: string, value: Uint8Array }> = []
+  const shared: SharedXattr[] = []
   for (const [id, count] of pairCount) {
     if (count > 1) {
       const nul = id.indexOf('\0')
-      shared.push({ id, key: id.slice(0, nul), value: Buffer.from(id.slice(nul + 1), 'latin1') })
+      shared.push({ id, key: id.slice(0, nul), value: id.slice(nul + 1) })
     }
   }
   shared.sort(compareSharedDescending)
@@ -480,11 +481,12 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
 
     let nShared = 0
     let inlineSize = 0
-    e.sharedOffsets = new Array<number>(e.keys.length)
-    for (let i = 0; i < e.keys.length; i++) {
-      const key = e.keys[i]!
-      const value = e.xattrs.get(key)!
-      const off = sharedOffset.get(pairId(key, value))
+    const nx = e.xkeys.length
+    e.sharedOffsets = nx === 0 ? NO_OFFSETS : new Array<number>(nx)
+    for (let i = 0; i < nx; i++) {
+      const key = e.xkeys[i]!
+      const value = e.xvalues[i]!
+      const off = sharedOffset.size === 0 ? undefined : sharedOffset.get(key + '\0' + value)
       if (off !== undefined && nShared < MAX_SHARED_REFS) {
         e.sharedOffsets[i] = off
         nShared++
@@ -493,7 +495,7 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
         inlineSize += xattrEntrySize(key, value)
       }
     }
-    const xsz = e.keys.length === 0 ? 0 : roundUp(XATTR_HEADER_SIZE + nShared * 4 + inlineSize, 4)
+    const xsz = nx === 0 ? 0 : roundUp(XATTR_HEADER_SIZE + nShared * 4 + inlineSize, 4)
     if ((xsz === 0 ? 0 : (xsz - XATTR_HEADER_SIZE) / 4 + 1) > 0xFFFF) {
       throw unsupported(`the xattrs of ${pathOf(e)} are too large for an EROFS inode`)
     }
@@ -603,7 +605,7 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
       const start = at
       let mask = 0
       let nShared = 0
-      for (const key of e.keys) {
+      for (const key of e.xkeys) {
         let bit = filterCache.get(key)
         if (bit === undefined) {
           const [index, suffix] = xattrIndex(key)
@@ -621,10 +623,9 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
         nShared++
       }
       buf[start + 4] = nShared
-      for (let i = 0; i < e.keys.length; i++) {
+      for (let i = 0; i < e.xkeys.length; i++) {
         if (e.sharedOffsets[i]! >= 0) continue
-        const key = e.keys[i]!
-        at = writeXattrEntry(buf, at, key, e.xattrs.get(key)!)
+        at = writeXattrEntry(buf, at, e.xkeys[i]!, e.xvalues[i]!)
       }
       at = start + e.xattrSize
     }
@@ -683,36 +684,48 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
   return buf
 }
 
-const OPAQUE_X = Buffer.from('x')
-const OPAQUE_Y = Buffer.from('y')
+const OPAQUE_X = 'x'
+const OPAQUE_Y = 'y'
+const METACOPY_HEAD = '\x00\x24\x00\x01'
+const NO_OFFSETS: number[] = []
+
+interface SharedXattr { id: string, key: string, value: string }
+
+function byteString (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+}
+
+/** Puts an entry's xattrs in key order (byte order of the full, escaped key). */
+function sortXattrs (e: Entry): void {
+  const order = e.xkeys.map((_k, i) => i).sort((a, b) => compareStrings(e.xkeys[a]!, e.xkeys[b]!))
+  e.xkeys = order.map(i => e.xkeys[i]!)
+  e.xvalues = order.map(i => e.xvalues[i]!)
+}
 
 function cString (s: string): string {
   const nul = s.indexOf('\0')
   return nul < 0 ? s : s.slice(0, nul)
 }
 
-function pairId (key: string, value: Uint8Array): string {
-  return key + '\0' + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
-}
 
 function compareStrings (a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0 }
 function compareEntries (a: Entry, b: Entry): number { return compareStrings(a.name, b.name) }
 function compareDirents (a: Dirent, b: Dirent): number { return compareStrings(a.name, b.name) }
 
 /** Table order (§4.6.3): key descending, then value length descending, then value bytes descending. */
-function compareSharedDescending (a: { key: string, value: Uint8Array }, b: { key: string, value: Uint8Array }): number {
+function compareSharedDescending (a: SharedXattr, b: SharedXattr): number {
   if (a.key !== b.key) return a.key < b.key ? 1 : -1
   if (a.value.length !== b.value.length) return b.value.length - a.value.length
-  return Buffer.compare(b.value, a.value)
+  return compareStrings(b.value, a.value)
 }
 
-function writeXattrEntry (buf: Buffer, at: number, key: string, value: Uint8Array): number {
+function writeXattrEntry (buf: Buffer, at: number, key: string, value: string): number {
   const [index, suffix] = xattrIndex(key)
   buf[at] = suffix.length
   buf[at + 1] = index
   buf.writeUInt16LE(value.length, at + 2)
   buf.write(suffix, at + 4, 'latin1')
-  buf.set(value, at + 4 + suffix.length)
+  buf.write(value, at + 4 + suffix.length, 'latin1')
   return at + roundUp(XATTR_ENTRY_SIZE + suffix.length + value.length, 4)
 }
 
@@ -731,7 +744,8 @@ function writeDirentChunk (buf: Buffer, at: number, d: Dirent[], from: number, t
   for (let i = from; i < to; i++) {
     const de = d[i]!
     const t = de.target!
-    buf.writeBigUInt64LE(BigInt(t.nid), p)
+    buf.writeUInt32LE(t.nid % 0x100000000, p)
+    buf.writeUInt32LE(Math.floor(t.nid / 0x100000000), p + 4)
     buf.writeUInt16LE(nameoff, p + 8)
     buf[p + 10] = direntType(t)
     nameoff += de.name.length
