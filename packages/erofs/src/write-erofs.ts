@@ -410,7 +410,9 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
       for (const d of e.dirents!) {
         if (d.target === undefined) {
           const t = entryOf.get(d.inode!)
-          if (t === undefined) throw new Error('hardlink to an inode outside the tree')
+          if (t === undefined) {
+            throw new CfsError('ERR_CFS_TREE_INVALID', `hardlink ${pathOf(e)}/${d.name} has no primary entry: every Node of its Inode is in hardlinkEntries`)
+          }
           d.target = t
         }
       }

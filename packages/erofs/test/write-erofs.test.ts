@@ -109,3 +109,26 @@ describe('writeErofs limits and errors', () => {
     expect(selectVersion({ minVersion: 1, maxVersion: 0 }, false)).toBe(1)
   })
 })
+
+describe('writeErofs hardlink placement', () => {
+  it('places a shared inode at its primary Node, which hardlinkEntries chooses', () => {
+    const t = { mtimeSec: 1000 }
+    const shared = makeInode(S_IFREG | 0o644, { ...t, nlink: 2, size: 3, inline: Buffer.from('abc') })
+    const first = { name: 'a', inode: shared }
+    const last = { name: 'c', inode: shared }
+    const manifest = finalizeTree({
+      root: { name: '', inode: makeInode(S_IFDIR | 0o755, t), children: [first, { name: 'b', inode: makeInode(S_IFREG | 0o600, t) }, last] },
+    })
+    const byDefault = Buffer.from(writeErofs(manifest))
+    expect(Buffer.from(writeErofs(manifest, { hardlinkEntries: new Set([last]) }))).toEqual(byDefault)
+    // with /c as the primary the inode comes after /b in breadth-first order
+    expect(Buffer.from(writeErofs(manifest, { hardlinkEntries: new Set([first]) }))).not.toEqual(byDefault)
+  })
+
+  it('refuses an inode whose every Node is marked as a hardlink entry', () => {
+    const { manifest, link } = ex2()
+    const big = manifest.root.children![1]!.children!.find(n => n.name === 'big')!
+    expect(() => writeErofs(manifest, { hardlinkEntries: new Set([link, big]) }))
+      .toThrow(expect.objectContaining({ code: 'ERR_CFS_TREE_INVALID' }))
+  })
+})
