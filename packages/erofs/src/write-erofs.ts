@@ -39,7 +39,8 @@ const XATTR_BUDGET = 32767
 const XATTR_COST = 7
 const MAX_CHUNKS = 1024
 const MAX_CHUNKBITS = 12 + 31
-const NULL_ADDR = 0xFFFFFFFF
+/** a chunk table entry of 0xFFFFFFFF (EROFS_NULL_ADDR) is a hole: the table is all 0xFF bytes */
+const NULL_ADDR_BYTE = 0xFF
 
 const LAYOUT_FLAT_PLAIN = 0
 const LAYOUT_FLAT_INLINE = 2
@@ -641,7 +642,7 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
       } else if (e.inline !== undefined) {
         buf.set(e.inline.subarray(e.inline.length - e.tail), at)
       } else {
-        buf.fill(0xFF, at, at + e.tail)
+        buf.fill(NULL_ADDR_BYTE, at, at + e.tail)
       }
       at += e.tail
     }
@@ -675,7 +676,7 @@ export function writeErofs (manifest: Manifest, opts: ErofsOptions = {}): Uint8A
         buf.set(e.inline.subarray(0, Math.min(e.inline.length, BLOCK_SIZE)), dataAt)
         dataAt += BLOCK_SIZE * e.nBlocks
       } else {
-        buf.fill(0xFF, dataAt, dataAt + BLOCK_SIZE)
+        buf.fill(NULL_ADDR_BYTE, dataAt, dataAt + BLOCK_SIZE)
         dataAt += BLOCK_SIZE * e.nBlocks
       }
     }
