@@ -1,5 +1,9 @@
 import type { CommandSpec } from '../command.js'
+import { buildCommand } from './build.js'
+import { dumpCommand } from './dump.js'
 
 /** Every command `cfs` offers, in the order `--help` lists them. */
 export const commands: CommandSpec[] = [
+  buildCommand,
+  dumpCommand,
 ]
