@@ -44,7 +44,7 @@ describe('parseDump', () => {
     expect(reason('too-big')).toMatch(/SIZE 9500000000000000 is larger than 2\^53-1/)
   })
 
-  it.each([...dumpsIn(COMPOSEFS, /^(?!should-fail).*\.dump(\.gz)?$/), ...dumpsIn(RANDOM, /\.dump\.gz$/).map(f => `../composefs-random/${f}`)])(
+  it.each([...dumpsIn(COMPOSEFS, /^(?!should-fail).*\.dump(\.gz)?$/), ...dumpsIn(RANDOM, /^r\d+\.dump\.gz$/).map(f => `../composefs-random/${f}`)])(
     'accepts %s, whole or streamed in small chunks', async (name) => {
       const bytes = fs.readFileSync(`${COMPOSEFS}/${name}`)
       const whole = encodeManifest(parseDump(bytes))
