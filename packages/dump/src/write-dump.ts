@@ -1,0 +1,249 @@
+/**
+ * Writes the canonical dump of a tree: byte for byte what `composefs-info dump` prints for the EROFS image that
+ * `mkcomposefs` writes for the same tree (spec §1.12). That output is a view *through* the image, so this module
+ * first derives each inode's on-disk xattrs (overlay escaping, metacopy/redirect, whiteout conversion, v1 opaque
+ * markers, the root's opaque marker and 256 whiteouts; spec §3.3–3.6, §4.2 step B/C), decides which of them are
+ * shared (§4.6.3, because composefs-info prints inline xattrs before shared ones), then replays composefs-info's
+ * reading of those xattrs in on-disk order.
+ */
+import type { Writable } from 'node:stream'
+import {
+  directorySize, walkDepthFirst, ROOT_WHITEOUT_NAMES,
+  S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+  type Inode, type Manifest, type Node,
+} from '@cfs/manifest'
+import { escapeOptional, escapePath, escapeXattr } from './escape.js'
+
+export interface WriteDumpOptions {
+  /**
+   * composefs format version of the image the dump describes (spec §3.6). Default: what mkcomposefs picks with
+   * default options, 1 if the tree has a whiteout (char device with rdev 0), else 0.
+   */
+  version?: 0 | 1
+}
+
+const OVERLAY = 'trusted.overlay.'
+const OVERLAY_ESCAPED = 'trusted.overlay.overlay.'
+const METACOPY = 'trusted.overlay.metacopy'
+const REDIRECT = 'trusted.overlay.redirect'
+const OPAQUE = 'trusted.overlay.opaque'
+const ESCAPED_WHITEOUT = 'trusted.overlay.overlay.whiteout'
+const ESCAPED_WHITEOUTS = 'trusted.overlay.overlay.whiteouts'
+const ESCAPED_OPAQUE = 'trusted.overlay.overlay.opaque'
+const USER_WHITEOUT = 'user.overlay.whiteout'
+const USER_WHITEOUTS = 'user.overlay.whiteouts'
+const USER_OPAQUE = 'user.overlay.opaque'
+const SELINUX = 'security.selinux'
+/** An inode refers to at most this many shared xattrs; later shared ones are stored inline (§4.6.3). */
+const MAX_SHARED_REFS = 128
+const METACOPY_HEADER = '\x00\x24\x00\x01'
+/** Output is handed out in pieces of about this many characters (= bytes, latin1). */
+const CHUNK = 1 << 16
+
+/** xattrs as the image holds them: key → value, both byte strings */
+type ImageXattrs = Map<string, string>
+
+export function isWhiteout (inode: Inode): boolean {
+  return (inode.mode & S_IFMT) === S_IFCHR && inode.rdev === 0
+}
+
+/** The format version mkcomposefs picks with default options: 1 iff the tree has a whiteout. */
+export function defaultFormatVersion (manifest: Manifest): 0 | 1 {
+  let found = false
+  walkDepthFirst(manifest, (_p, node) => {
+    if (found) return 'skip'
+    if (isWhiteout(node.inode)) found = true
+  })
+  return found ? 1 : 0
+}
+
+function isExternalFile (inode: Inode): boolean {
+  return (inode.mode & S_IFMT) === S_IFREG && inode.size > 0 && inode.inline === undefined
+}
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+
+/** Step B/C of the writer: the xattrs each distinct inode carries in the image. */
+function imageXattrsOf (order: Array<{ inode: Inode, parent: Node | undefined }>, root: Node, version: 0 | 1): Map<Inode, ImageXattrs> {
+  const out = new Map<Inode, ImageXattrs>()
+  for (const { inode } of order) {
+    const x: ImageXattrs = new Map()
+    for (const { key, value } of inode.xattrs) {
+      x.set(key.startsWith(OVERLAY) ? OVERLAY_ESCAPED + key.slice(OVERLAY.length) : key, latin1(value))
+    }
+    if (isExternalFile(inode)) {
+      x.set(METACOPY, inode.digest === undefined ? '' : METACOPY_HEADER + latin1(inode.digest))
+      if (inode.payload !== undefined && inode.payload !== '') x.set(REDIRECT, '/' + inode.payload)
+    }
+    if (isWhiteout(inode)) {
+      x.set(ESCAPED_WHITEOUT, '')
+      x.set(USER_WHITEOUT, '')
+    }
+    out.set(inode, x)
+  }
+  for (const { inode, parent } of order) {
+    if (!isWhiteout(inode) || parent === undefined) continue
+    const px = out.get(parent.inode)!
+    px.set(ESCAPED_WHITEOUTS, '')
+    px.set(USER_WHITEOUTS, '')
+    if (version >= 1) {
+      px.set(ESCAPED_OPAQUE, 'x')
+      px.set(USER_OPAQUE, 'x')
+    }
+  }
+  out.get(root.inode)!.set(OPAQUE, 'y')
+  return out
+}
+
+/** Pairs (key, value) found on more than one inode of the image, the root's added whiteouts included (§4.6.3). */
+function sharedPairs (xattrs: Map<Inode, ImageXattrs>, root: Node): Set<string> {
+  const count = new Map<string, number>()
+  const add = (pair: string, n: number): void => { count.set(pair, (count.get(pair) ?? 0) + n) }
+  for (const x of xattrs.values()) for (const [k, v] of x) add(k + '\0' + v, 1)
+  const selinux = root.inode.xattrs.find(x => x.key === SELINUX)
+  if (selinux !== undefined) {
+    const names = new Set((root.children ?? []).map(c => c.name))
+    const added = ROOT_WHITEOUT_NAMES.filter(n => !names.has(n)).length
+    if (added > 0) add(SELINUX + '\0' + latin1(selinux.value), added)
+  }
+  const shared = new Set<string>()
+  for (const [pair, n] of count) if (n > 1) shared.add(pair)
+  return shared
+}
+
+/** What composefs-info shows of one inode: every field of a dump line but the path. */
+interface Shown {
+  mode: number
+  size: number
+  rdev: number
+  payload: string | undefined
+  content: string | undefined
+  digest: string | undefined
+  xattrs: string
+}
+
+/** Replays composefs-info reading an inode: inline xattrs (key order) first, then shared ones (key order). */
+function showInode (node: Node, isRoot: boolean, x: ImageXattrs, shared: Set<string>): Shown {
+  const inode = node.inode
+  const type = inode.mode & S_IFMT
+  const whiteout = isWhiteout(inode)
+  let mode = whiteout ? S_IFREG | (inode.mode & ~S_IFMT & 0xffff) : inode.mode & 0xffff
+  let size = 0
+  let rdev = 0
+  let payload: string | undefined
+  let content: string | undefined
+  if (type === S_IFDIR) size = directorySize(node, isRoot)
+  else if (type === S_IFLNK) { payload = inode.target; size = inode.target?.length ?? 0 } else if (type === S_IFREG) {
+    size = inode.inline !== undefined ? inode.inline.length : inode.size
+    if (inode.inline !== undefined && size > 0) content = latin1(inode.inline)
+  } else if ((type === S_IFCHR || type === S_IFBLK) && !whiteout) rdev = inode.rdev
+
+  const keys = [...x.keys()].sort()
+  const inline: string[] = []
+  const refs: string[] = []
+  for (const k of keys) {
+    if (refs.length < MAX_SHARED_REFS && shared.has(k + '\0' + x.get(k)!)) refs.push(k); else inline.push(k)
+  }
+  let digest: string | undefined
+  let text = ''
+  for (const k of inline.concat(refs)) {
+    const v = x.get(k)!
+    const isReg = (mode & S_IFMT) === S_IFREG
+    if (k === REDIRECT) {
+      // the image's reader also strips one leading '/'; it reads past the value when the entry has no padding,
+      // which a standard `xx/…` payload never triggers (spec §4.14)
+      if (isReg) payload = v.length > 1 && v[0] === '/' ? v.slice(1) : v
+      continue
+    }
+    if (k === METACOPY) {
+      if (isReg && v.length === 36) digest = Buffer.from(v.slice(4), 'latin1').toString('hex')
+      continue
+    }
+    if (k === ESCAPED_WHITEOUT && isReg) {
+      mode = (mode & ~S_IFMT) | S_IFCHR
+      rdev = 0
+      size = 0
+      continue
+    }
+    if (k === ESCAPED_WHITEOUTS || k === USER_WHITEOUT || k === USER_WHITEOUTS) continue
+    let shownKey = k
+    if (k.startsWith(OVERLAY)) {
+      if (!k.startsWith(OVERLAY_ESCAPED)) continue
+      shownKey = OVERLAY + k.slice(OVERLAY_ESCAPED.length)
+    }
+    text += ' ' + escapeXattr(shownKey) + '=' + escapeXattr(v)
+  }
+  if (content !== undefined && content.length > size) content = content.slice(0, size)
+  return { mode, size, rdev, payload, content, digest, xattrs: text }
+}
+
+/**
+ * The canonical dump as latin1 string pieces of about 64 KiB, in order (depth-first, children in byte order). The
+ * first occurrence of a hardlinked inode is a normal line; later ones are `@MODE` lines whose PAYLOAD is the first
+ * path and whose other fields copy the target. Requires a finalized tree (sorted children, see `finalizeTree`).
+ */
+export function * dumpChunks (manifest: Manifest, opts: WriteDumpOptions = {}): Generator<string> {
+  const version = opts.version ?? defaultFormatVersion(manifest)
+  const root = manifest.root
+  const firstPath = new Map<Inode, string>()
+  const order: Array<{ inode: Inode, parent: Node | undefined }> = []
+  walkDepthFirst(manifest, (path, node, parent) => {
+    if (firstPath.has(node.inode)) return
+    firstPath.set(node.inode, path)
+    order.push({ inode: node.inode, parent })
+  })
+  const xattrs = imageXattrsOf(order, root, version)
+  const shared = sharedPairs(xattrs, root)
+
+  const shownOf = new Map<Inode, Shown>()
+  let out = ''
+  // explicit stack instead of recursion: deep trees must not overflow, and a generator cannot yield from a callback
+  const stack: Array<{ node: Node, path: string }> = [{ node: root, path: '/' }]
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!
+    const inode = node.inode
+    const first = firstPath.get(inode)!
+    const link = first !== path
+    let s = shownOf.get(inode)
+    if (s === undefined) {
+      s = showInode(node, node === root, xattrs.get(inode)!, shared)
+      shownOf.set(inode, s)
+    }
+    let nlink = inode.nlink
+    if (node.children !== undefined) {
+      nlink = 2
+      const prefix = path === '/' ? '/' : path + '/'
+      for (let i = node.children.length - 1; i >= 0; i--) {
+        const c = node.children[i]!
+        if (c.children !== undefined) nlink++
+        stack.push({ node: c, path: prefix + c.name })
+      }
+    }
+    out += escapePath(path) + ' ' + s.size + ' ' + (link ? '@' : '') + s.mode.toString(8) + ' ' + nlink + ' ' +
+      inode.uid + ' ' + inode.gid + ' ' + s.rdev + ' ' + inode.mtimeSec + '.' + inode.mtimeNsec + ' ' +
+      escapeOptional(link ? first : s.payload) + ' ' + escapeOptional(s.content) + ' ' + (s.digest ?? '-') + s.xattrs + '\n'
+    if (out.length >= CHUNK) { yield out; out = '' }
+  }
+  if (out.length > 0) yield out
+}
+
+/** The whole canonical dump as bytes (see `dumpChunks`). */
+export function encodeDump (manifest: Manifest, opts: WriteDumpOptions = {}): Buffer {
+  const parts: Buffer[] = []
+  for (const piece of dumpChunks(manifest, opts)) parts.push(Buffer.from(piece, 'latin1'))
+  return Buffer.concat(parts)
+}
+
+/** Streams the canonical dump to `out`, waiting for 'drain' when it asks to. Does not end `out`. */
+export async function writeDump (manifest: Manifest, out: Writable | NodeJS.WritableStream, opts: WriteDumpOptions = {}): Promise<void> {
+  for (const piece of dumpChunks(manifest, opts)) {
+    if (!out.write(Buffer.from(piece, 'latin1'))) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = (): void => { out.off('error', onError); resolve() }
+        const onError = (err: Error): void => { out.off('drain', onDrain); reject(err) }
+        out.once('drain', onDrain)
+        out.once('error', onError)
+      })
+    }
+  }
+}
