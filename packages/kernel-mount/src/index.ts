@@ -1,0 +1,7 @@
+export { mountKernel, unmountKernel, DEFAULT_RUN_DIR } from './mount-kernel.js'
+export type { MountKernelOptions, KernelMount } from './mount-kernel.js'
+export { isKernelMount, readMountTable, parseMountInfo, topMountAt, COMPOSEFS_SOURCE } from './mount-table.js'
+export type { MountEntry } from './mount-table.js'
+export { ensureImage, readImageHeader, IMAGE_CACHE_VERSION, EROFS_CACHE_DIR } from './image-cache.js'
+export type { CachedImage, ManifestSource } from './image-cache.js'
+export { checkKernelSupport } from './kernel-support.js'
