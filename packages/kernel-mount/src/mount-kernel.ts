@@ -118,6 +118,7 @@ export async function mountKernel (opts: MountKernelOptions): Promise<KernelMoun
   else throw new CfsError('ERR_CFS_USAGE', 'mountKernel needs manifestPath or manifest')
 
   try { fs.mkdirSync(runDir, { recursive: true, mode: 0o700 }) } catch (err) { throw fromSystemError(err, 'cannot create run directory', runDir) }
+  await sweepStale(runDir)
   const metaDir = path.join(runDir, META_PREFIX + crypto.randomBytes(8).toString('hex'))
   fs.mkdirSync(metaDir, { mode: 0o700 })
   let erofsMounted = false
@@ -128,11 +129,12 @@ export async function mountKernel (opts: MountKernelOptions): Promise<KernelMoun
       `cannot mount EROFS image ${image.path}`)
     erofsMounted = true
     const loopDevice = topMountAt(metaDir)?.source ?? ''
-    const state: MountState = { mountpoint, image: image.path, loopDevice, metaDir }
-    fs.writeFileSync(stateFileOf(metaDir), JSON.stringify(state) + '\n', { mode: 0o600 })
     const options = ['ro', 'metacopy=on', 'redirect_dir=on', ...(verity ? ['verity=require'] : []), `lowerdir=${metaDir}::${objectsDir}`]
     await runTool('mount', ['-t', 'overlay', COMPOSEFS_SOURCE, '-o', options.join(','), mountpoint], `cannot mount overlay on ${mountpoint}`)
     overlayMounted = true
+    // written only once the overlay exists, so a concurrent sweepStale never mistakes a mount in progress for stale
+    const state: MountState = { mountpoint, image: image.path, loopDevice, metaDir }
+    fs.writeFileSync(stateFileOf(metaDir), JSON.stringify(state) + '\n', { mode: 0o600 })
     // the overlay holds its own reference to the EROFS superblock; detaching hides the helper mount
     await runTool('umount', ['-l', metaDir], `cannot detach EROFS mount ${metaDir}`)
     erofsMounted = false
@@ -176,6 +178,19 @@ export async function unmountKernel (mountpoint: string): Promise<void> {
     throw err
   }
   if (path.basename(metaDir).startsWith(META_PREFIX)) await cleanUpMeta(metaDir)
+}
+
+/** Cleans up after mounts that were unmounted without `unmountKernel` (a plain umount, or a crash). */
+async function sweepStale (runDir: string): Promise<void> {
+  const live = new Set<string>()
+  for (const e of readMountTable()) {
+    if (e.fsType === 'overlay') live.add((optionValue(e.superOptions, 'lowerdir') ?? '').split('::')[0] ?? '')
+  }
+  for (const name of fs.readdirSync(runDir)) {
+    if (!name.startsWith(META_PREFIX) || !name.endsWith('.json')) continue
+    const metaDir = path.join(runDir, name.slice(0, -'.json'.length))
+    if (!live.has(metaDir)) await cleanUpMeta(metaDir).catch(() => {})
+  }
 }
 
 /** Removes what one mount left besides the overlay: its EROFS helper mount, directory, state file, loop device. */

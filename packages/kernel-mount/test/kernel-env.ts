@@ -1,0 +1,50 @@
+/** Shared by the kernel tests: why they must skip here, and a sweep that removes every mount and loop device
+ *  a test left under its own temp directory. */
+import { execFile, execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import { promisify } from 'node:util'
+import { checkKernelSupport, readMountTable } from '../src/index.js'
+
+export const exec = promisify(execFile)
+
+export function kernelSkipReason (): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root'
+  try { checkKernelSupport() } catch (err) { return (err as Error).message }
+  return undefined
+}
+
+/** `losetup -a` lines whose backing file lies under `dir`. */
+export function loopsUnder (dir: string): string[] {
+  return execFileSync('losetup', ['-a'], { encoding: 'latin1' }).split('\n').filter(l => l.includes(`(${dir}/`))
+}
+
+export function mountsUnder (dir: string): string[] {
+  return readMountTable().map(e => e.mountPoint).filter(p => p === dir || p.startsWith(dir + '/'))
+}
+
+/** Unmounts everything under `dir` (innermost first) and detaches loop devices backed by files under it. */
+export async function sweep (dir: string): Promise<void> {
+  for (const mp of mountsUnder(dir).reverse()) await exec('umount', ['-l', mp]).catch(() => {})
+  for (const line of loopsUnder(dir)) await exec('losetup', ['-d', line.split(':')[0]!]).catch(() => {})
+}
+
+/** xattrs per path as `getfattr -h -d -m - -e hex` prints them: { path: { key: hex } } */
+export async function xattrsOf (files: string[]): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>()
+  for (const f of files) out.set(f, {})
+  for (let i = 0; i < files.length; i += 200) {
+    const { stdout } = await exec('getfattr', ['-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', ...files.slice(i, i + 200)],
+      { encoding: 'latin1', maxBuffer: 64 << 20 })
+    let cur: Record<string, string> | undefined
+    for (const line of stdout.split('\n')) {
+      if (line.startsWith('# file: ')) { cur = out.get(line.slice(8)); continue }
+      const m = /^([^=]+)(?:=0x([0-9a-f]*))?$/.exec(line)
+      if (m !== null && cur !== undefined) cur[m[1]!] = m[2] ?? ''
+    }
+  }
+  return out
+}
+
+export function cleanDir (dir: string): void {
+  if (mountsUnder(dir).length === 0) fs.rmSync(dir, { recursive: true, force: true })
+}

@@ -1,0 +1,166 @@
+/**
+ * Mounts a tree holding every entry kind with the real kernel (erofs + overlayfs) and compares what lstat,
+ * readdir, readlink, getfattr and read see with the model, attribute for attribute. Needs root and a kernel with
+ * erofs and overlay; skips with the reason otherwise.
+ */
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { directorySize, encodeManifest, manifestDigest, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, walkDepthFirst, type Inode, type Node } from '@cfs/manifest'
+import { Store } from '@cfs/store'
+import { isKernelMount, mountKernel, unmountKernel, type KernelMount } from '../src/index.js'
+import { cleanDir, exec, kernelSkipReason, loopsUnder, mountsUnder, sweep, xattrsOf } from './kernel-env.js'
+import { richTree, type RichTree } from './rich-tree.js'
+
+const reason = kernelSkipReason()
+const maybe = reason === undefined ? describe : describe.skip
+if (reason !== undefined) console.log(`kernel mount tests skipped: ${reason}`)
+
+const isWhiteout = (inode: Inode): boolean => (inode.mode & S_IFMT) === S_IFCHR && inode.rdev === 0
+const hex = (s: string): string => Buffer.from(s, 'latin1').toString('hex')
+const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex')
+
+/** What getfattr shows through the overlay (spec §3.5): the model's xattrs, plus the markers the image adds for
+ *  whiteouts, unescaped from `trusted.overlay.overlay.*` by overlayfs. The tree has whiteouts, so it is format 1. */
+function expectedXattrs (node: Node): Record<string, string> {
+  const want: Record<string, string> = {}
+  for (const x of node.inode.xattrs) want[x.key] = Buffer.from(x.value).toString('hex')
+  if (node.children === undefined && isWhiteout(node.inode)) {
+    want['trusted.overlay.whiteout'] = ''
+    want['user.overlay.whiteout'] = ''
+  }
+  if (node.children?.some(c => c.children === undefined && isWhiteout(c.inode)) === true) {
+    Object.assign(want, {
+      'trusted.overlay.whiteouts': '', 'user.overlay.whiteouts': '', 'trusted.overlay.opaque': hex('x'), 'user.overlay.opaque': hex('x'),
+    })
+  }
+  return want
+}
+
+maybe('mountKernel on a tree with every entry kind', () => {
+  let dir: string
+  let store: Store
+  let tree: RichTree
+  let mnt: string
+  let km: KernelMount | undefined
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
+    store = await Store.open(path.join(dir, 'store'), { create: true })
+    tree = await richTree(store)
+    mnt = path.join(dir, 'mnt')
+    fs.mkdirSync(mnt)
+    km = await mountKernel({ manifest: tree.manifest, mountpoint: mnt, storeDir: store.root, runDir: path.join(dir, 'run') })
+  })
+  afterAll(async () => {
+    try {
+      if (km !== undefined && isKernelMount(mnt)) await unmountKernel(mnt)
+      expect(isKernelMount(mnt)).toBe(false)
+      expect(loopsUnder(dir)).toEqual([])
+      expect(mountsUnder(dir)).toEqual([])
+      expect(fs.readdirSync(path.join(dir, 'run'))).toEqual([])
+    } finally {
+      await sweep(dir)
+      cleanDir(dir)
+    }
+  })
+
+  it('is a composefs overlay over the store objects, with the EROFS layer detached', () => {
+    expect(isKernelMount(mnt)).toBe(true)
+    expect(km!.imageReused).toBe(false)
+    expect(km!.image).toBe(path.join(store.root, 'erofs-cache', `${manifestDigest(encodeManifest(tree.manifest)).slice(7)}.v1.img`))
+    const line = fs.readFileSync('/proc/self/mountinfo', 'latin1').split('\n').find(l => l.split(' ')[4] === mnt)!
+    expect(line).toMatch(/ - overlay composefs ro,lowerdir=[^,]*::[^,]*\/store\/objects,redirect_dir=on,metacopy=on$/)
+    expect(loopsUnder(dir)).toEqual([expect.stringContaining(`${km!.loopDevice}: `)])
+    expect(mountsUnder(dir)).toEqual([mnt]) // the private EROFS mount is gone from the table
+  })
+
+  it('shows every entry with the attributes of the model', () => {
+    const inoOf = new Map<Inode, bigint>()
+    const inodeOfIno = new Map<bigint, Inode>()
+    let checked = 0
+    walkDepthFirst(tree.manifest, (p, node) => {
+      const file = path.join(mnt, p)
+      const st = fs.lstatSync(file, { bigint: true })
+      const inode = node.inode
+      const whiteout = node.children === undefined && isWhiteout(inode)
+      const at = `at ${p}`
+      expect([at, st.mode]).toEqual([at, BigInt(whiteout ? S_IFREG | (inode.mode & 0o7777) : inode.mode)])
+      expect([at, st.uid, st.gid]).toEqual([at, BigInt(inode.uid), BigInt(inode.gid)])
+      expect([at, st.size]).toEqual([at, BigInt(node.children !== undefined ? directorySize(node, p === '/') : inode.size)])
+      expect([at, st.mtimeNs]).toEqual([at, BigInt(inode.mtimeSec) * 1000000000n + BigInt(inode.mtimeNsec)])
+      expect([at, st.nlink]).toEqual([at, BigInt(inode.nlink)])
+      expect([at, st.rdev]).toEqual([at, BigInt(inode.rdev)])
+      if ((inode.mode & S_IFMT) === S_IFDIR) expect([at, fs.readdirSync(file)]).toEqual([at, node.children!.map(c => c.name)])
+      if (inode.target !== undefined) expect([at, fs.readlinkSync(file, 'latin1')]).toEqual([at, inode.target])
+      const content = tree.content.get(inode)
+      if (content !== undefined) expect([at, sha(fs.readFileSync(file))]).toEqual([at, sha(content)])
+      if (whiteout) expect([at, fs.readFileSync(file).length]).toEqual([at, 0])
+      // hardlinks share an inode number; different inodes never do
+      const ino = inoOf.get(inode) ?? st.ino
+      inoOf.set(inode, ino)
+      expect([at, st.ino]).toEqual([at, ino])
+      expect(inodeOfIno.get(st.ino) ?? inode).toBe(inode)
+      inodeOfIno.set(st.ino, inode)
+      checked++
+    })
+    expect(checked).toBe(25) // every entry of rich-tree.ts
+  })
+
+  it('shows the xattrs of the model plus the whiteout markers', async () => {
+    const nodes: Array<[string, Node]> = []
+    walkDepthFirst(tree.manifest, (p, node) => { nodes.push([path.join(mnt, p), node]) })
+    const seen = await xattrsOf(nodes.map(([f]) => f))
+    for (const [file, node] of nodes) expect([file, seen.get(file)]).toEqual([file, expectedXattrs(node)])
+  })
+
+  it('reuses the cached image for a second mount of the same manifest', async () => {
+    const mnt2 = path.join(dir, 'mnt2')
+    fs.mkdirSync(mnt2)
+    const second = await mountKernel({ manifest: tree.manifest, mountpoint: mnt2, storeDir: store.root, runDir: path.join(dir, 'run') })
+    try {
+      expect(second.imageReused).toBe(true)
+      expect(second.image).toBe(km!.image)
+      expect(fs.readdirSync(path.dirname(km!.image))).toEqual([path.basename(km!.image)]) // no temp files left
+      expect(fs.readFileSync(path.join(mnt2, 'etc/hosts'), 'latin1')).toBe('127.0.0.1 localhost\n')
+    } finally {
+      await unmountKernel(mnt2)
+    }
+    expect(isKernelMount(mnt2)).toBe(false)
+    expect(isKernelMount(mnt)).toBe(true)
+    expect(fs.readFileSync(path.join(mnt, 'etc/hosts'), 'latin1')).toBe('127.0.0.1 localhost\n')
+  })
+})
+
+maybe('mountKernel with verity', () => {
+  let dir: string
+  afterAll(async () => {
+    try {
+      expect(loopsUnder(dir)).toEqual([])
+      expect(mountsUnder(dir)).toEqual([])
+    } finally {
+      await sweep(dir)
+      cleanDir(dir)
+    }
+  })
+
+  it('mounts, but refuses to read an external file whose object has no fs-verity (EIO)', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
+    const store = await Store.open(path.join(dir, 'store'), { create: true })
+    const tree = await richTree(store)
+    const mnt = path.join(dir, 'mnt')
+    fs.mkdirSync(mnt)
+    const km = await mountKernel({ manifest: tree.manifest, mountpoint: mnt, storeDir: store.root, runDir: path.join(dir, 'run'), verity: true })
+    try {
+      expect(km.verity).toBe(true)
+      const line = fs.readFileSync('/proc/self/mountinfo', 'latin1').split('\n').find(l => l.split(' ')[4] === mnt)!
+      expect(line).toContain('verity=require')
+      expect(fs.lstatSync(path.join(mnt, 'etc/big')).size).toBe(100000)
+      expect(() => fs.readFileSync(path.join(mnt, 'etc/big'))).toThrow(expect.objectContaining({ code: 'EIO' }))
+      // inline content lives in the image itself, so verity does not apply
+      expect(fs.readFileSync(path.join(mnt, 'etc/hosts'), 'latin1')).toBe('127.0.0.1 localhost\n')
+    } finally {
+      await unmountKernel(mnt)
+    }
+  })
+})
