@@ -155,9 +155,11 @@ export async function mountKernel (opts: MountKernelOptions): Promise<KernelMoun
  * Unmounts a composefs overlay made by `mountKernel` (or by mount.composefs) and whatever it left: the private
  * EROFS mount and directory, the state file, and the loop device if autoclear did not release it. Throws
  * ERR_CFS_NOT_MOUNTED when `mountpoint` is not a composefs mount, ERR_CFS_MOUNTPOINT_BUSY when files are still
- * open on it, ERR_CFS_MOUNT_FAILED for other umount(8) failures.
+ * open on it (unless `lazy`), ERR_CFS_MOUNT_FAILED for other umount(8) failures. With `lazy` (umount -l) the
+ * mount leaves the namespace at once and the kernel releases the EROFS layer and loop device when the last open
+ * file on it is closed.
  */
-export async function unmountKernel (mountpoint: string): Promise<void> {
+export async function unmountKernel (mountpoint: string, opts: { lazy?: boolean } = {}): Promise<void> {
   let real: string
   try { real = fs.realpathSync(mountpoint) } catch (err) {
     throw new CfsError('ERR_CFS_NOT_MOUNTED', `${mountpoint} does not exist, so nothing is mounted there`, { cause: err })
@@ -170,14 +172,14 @@ export async function unmountKernel (mountpoint: string): Promise<void> {
   }
   const metaDir = (optionValue(top.superOptions, 'lowerdir') ?? '').split('::')[0] ?? ''
   try {
-    await runTool('umount', [real], `cannot unmount ${mountpoint}`)
+    await runTool('umount', opts.lazy === true ? ['-l', real] : [real], `cannot unmount ${mountpoint}`)
   } catch (err) {
     if (err instanceof CfsError && /busy/i.test(err.message)) {
       throw new CfsError('ERR_CFS_MOUNTPOINT_BUSY', err.message, { hint: 'close files and shells using the mount, then retry', cause: err })
     }
     throw err
   }
-  if (path.basename(metaDir).startsWith(META_PREFIX)) await cleanUpMeta(metaDir)
+  if (path.basename(metaDir).startsWith(META_PREFIX)) await cleanUpMeta(metaDir, { releaseLoop: opts.lazy !== true })
 }
 
 /** Cleans up after mounts that were unmounted without `unmountKernel` (a plain umount, or a crash). */
@@ -194,12 +196,12 @@ async function sweepStale (runDir: string): Promise<void> {
 }
 
 /** Removes what one mount left besides the overlay: its EROFS helper mount, directory, state file, loop device. */
-async function cleanUpMeta (metaDir: string): Promise<void> {
+async function cleanUpMeta (metaDir: string, opts: { releaseLoop: boolean } = { releaseLoop: true }): Promise<void> {
   let state: MountState | undefined
   try { state = JSON.parse(fs.readFileSync(stateFileOf(metaDir), 'utf8')) as MountState } catch { state = undefined }
   if (topMountAt(metaDir)?.fsType === 'erofs') await runTool('umount', [metaDir], `cannot unmount ${metaDir}`)
   try { fs.rmdirSync(metaDir) } catch { /* already removed after the lazy detach */ }
-  if (state !== undefined && state.loopDevice !== '') {
+  if (opts.releaseLoop && state !== undefined && state.loopDevice !== '') {
     // autoclear detaches the device when the EROFS superblock goes; give it a moment, then detach it ourselves.
     // LOOP_CLR_FD on a device still open elsewhere only sets autoclear, so this never pulls it from under a user.
     const deadline = Date.now() + LOOP_RELEASE_WAIT_MS

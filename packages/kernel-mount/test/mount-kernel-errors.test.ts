@@ -104,6 +104,22 @@ maybe('mountKernel and unmountKernel failures', () => {
     await expect(unmountKernel(mp)).rejects.toMatchObject({ code: 'ERR_CFS_NOT_MOUNTED' })
   })
 
+  it('detaches at once with lazy, and releases the loop device when the last open file closes', async () => {
+    const mp = fs.mkdtempSync(path.join(dir, 'mnt-'))
+    await mountAt(mp)
+    const fd = fs.openSync(path.join(mp, 'a'), 'r')
+    try {
+      await unmountKernel(mp, { lazy: true })
+      expect(mountsUnder(dir)).toEqual([])
+      expect(loopsUnder(dir)).toHaveLength(1)
+      expect(fs.readSync(fd, Buffer.alloc(2))).toBe(2)
+    } finally {
+      fs.closeSync(fd)
+    }
+    for (let i = 0; i < 100 && loopsUnder(dir).length > 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
+    expect(loopsUnder(dir)).toEqual([])
+  })
+
   it('releases the loop device on a plain umount, and the next mount sweeps the state it left', async () => {
     const mp = fs.mkdtempSync(path.join(dir, 'mnt-'))
     await mountAt(mp)

@@ -7,7 +7,10 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { directorySize, encodeManifest, manifestDigest, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, walkDepthFirst, type Inode, type Node } from '@cfs/manifest'
+import {
+  directorySize, encodeManifest, finalizeTree, makeInode, manifestDigest, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, walkDepthFirst,
+  type Inode, type Node,
+} from '@cfs/manifest'
 import { Store } from '@cfs/store'
 import { isKernelMount, mountKernel, unmountKernel, type KernelMount } from '../src/index.js'
 import { cleanDir, exec, kernelSkipReason, loopsUnder, mountsUnder, sweep, xattrsOf } from './kernel-env.js'
@@ -159,6 +162,48 @@ maybe('mountKernel with verity', () => {
       expect(() => fs.readFileSync(path.join(mnt, 'etc/big'))).toThrow(expect.objectContaining({ code: 'EIO' }))
       // inline content lives in the image itself, so verity does not apply
       expect(fs.readFileSync(path.join(mnt, 'etc/hosts'), 'latin1')).toBe('127.0.0.1 localhost\n')
+    } finally {
+      await unmountKernel(mnt)
+    }
+  })
+})
+
+maybe('mountKernel on an image with POSIX ACLs', () => {
+  let dir: string
+  afterAll(async () => {
+    try {
+      expect(loopsUnder(dir)).toEqual([])
+      expect(mountsUnder(dir)).toEqual([])
+    } finally {
+      await sweep(dir)
+      cleanDir(dir)
+    }
+  })
+
+  it('mounts the EROFS layer with ACLs on, so they show through the overlay', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
+    const store = await Store.open(path.join(dir, 'store'), { create: true })
+    // user::rwx user:1234:r-x group::r-x mask::rwx other::r-- (ACL xattr v2: tag u16, perm u16, id u32)
+    const acl = Buffer.from('02000000' + '01000700ffffffff' + '02000500d2040000' + '04000500ffffffff' + '10000700ffffffff' + '20000400ffffffff', 'hex')
+    const dflt = Buffer.from('02000000' + '01000700ffffffff' + '04000500ffffffff' + '20000000ffffffff', 'hex')
+    const manifest = finalizeTree({
+      root: {
+        name: '', inode: makeInode(S_IFDIR | 0o755),
+        children: [{
+          name: 'shared', inode: makeInode(S_IFDIR | 0o775, { xattrs: [{ key: 'system.posix_acl_default', value: dflt }] }),
+          children: [{ name: 'f', inode: makeInode(S_IFREG | 0o674, { size: 2, inline: Buffer.from('hi'), xattrs: [{ key: 'system.posix_acl_access', value: acl }] }) }],
+        }],
+      },
+    })
+    const manifestPath = path.join(dir, 'acl.cfsm')
+    fs.writeFileSync(manifestPath, encodeManifest(manifest))
+    const mnt = path.join(dir, 'mnt')
+    fs.mkdirSync(mnt)
+    await mountKernel({ manifestPath, mountpoint: mnt, storeDir: store.root, runDir: path.join(dir, 'run') })
+    try {
+      const seen = await xattrsOf([path.join(mnt, 'shared'), path.join(mnt, 'shared/f')])
+      expect(seen.get(path.join(mnt, 'shared'))).toEqual({ 'system.posix_acl_default': dflt.toString('hex') })
+      expect(seen.get(path.join(mnt, 'shared/f'))).toEqual({ 'system.posix_acl_access': acl.toString('hex') })
     } finally {
       await unmountKernel(mnt)
     }
