@@ -4,7 +4,7 @@
  * External files have digests and payloads but no objects: `ls -lR` only stats, and overlayfs looks up data-only
  * layers lazily (on open), so the store can stay empty. Needs root.
  * Run: pnpm exec tsc -b && pnpm exec tsx scripts/bench-kernel-mount.ts [entries] [--append]
- * Another backend is added by pushing a MountBackend onto BACKENDS (see kernelBackend).
+ * Another backend is added by putting a MountBackend into `backends` in main() (see kernelBackend).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
