@@ -10,7 +10,8 @@ export function oneLine (text: string): string {
 
 /**
  * Runs a system tool (mount, umount, losetup) without a shell. A non-zero exit becomes ERR_CFS_MOUNT_FAILED
- * carrying the tool's stderr on one line; a missing tool becomes ERR_CFS_KERNEL_UNSUPPORTED.
+ * carrying the tool's stderr on one line (ERR_CFS_PERMISSION when that says the caller may not mount); a missing
+ * tool becomes ERR_CFS_KERNEL_UNSUPPORTED.
  */
 export async function runTool (tool: string, args: string[], doing: string): Promise<ToolResult> {
   return await new Promise((resolve, reject) => {
@@ -22,6 +23,11 @@ export async function runTool (tool: string, args: string[], doing: string): Pro
         return
       }
       const why = oneLine(stderr) || `${tool} exited with ${String(err.code ?? err.signal)}`
+      if (/permission denied|not permitted|must be superuser/i.test(why)) {
+        reject(new CfsError('ERR_CFS_PERMISSION', `${doing}: ${why}`,
+          { hint: 'mounting needs root with CAP_SYS_ADMIN; or use the FUSE backend (cfs mount --backend fuse)', cause: err }))
+        return
+      }
       const e = new CfsError('ERR_CFS_MOUNT_FAILED', `${doing}: ${why}`, { cause: err }) as CfsError & { stderr?: string }
       e.stderr = stderr
       reject(e)

@@ -141,13 +141,31 @@ maybe('mountKernel and unmountKernel failures', () => {
     }))
   })
 
-  it('refuses a user who is not root, pointing at the FUSE backend', () => {
+  /** Runs `call` (an expression over the module `m`) in a node process as user nobody; returns the error's code and hint. */
+  const asNobody = (call: string, env: Record<string, string> = {}): unknown => {
     const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/index.js')
     const script = `const m = await import(process.env.ENTRY);
-      try { await m.mountKernel({ manifestPath: '/none', mountpoint: '/none', storeDir: '/none' }) }
-      catch (e) { console.log(JSON.stringify({ code: e.code, hint: e.hint })) }`
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script],
-      { uid: 65534, gid: 65534, env: { ENTRY: entry }, cwd: '/', encoding: 'utf8' })
-    expect(JSON.parse(out)).toEqual({ code: 'ERR_CFS_PERMISSION', hint: expect.stringContaining('--backend fuse') })
+      try { await ${call}; console.log('{}') } catch (e) { console.log(JSON.stringify({ code: e.code, hint: e.hint })) }`
+    return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script],
+      { uid: 65534, gid: 65534, env: { ENTRY: entry, ...env }, cwd: '/', encoding: 'utf8' }))
+  }
+
+  it('refuses a user who is not root, pointing at the FUSE backend', () => {
+    expect(asNobody("m.mountKernel({ manifestPath: '/none', mountpoint: '/none', storeDir: '/none' })"))
+      .toEqual({ code: 'ERR_CFS_PERMISSION', hint: expect.stringContaining('--backend fuse') })
+  })
+
+  it('reports a permission error when umount(8) refuses a user who is not root', async () => {
+    const mp = fs.mkdtempSync(path.join(dir, 'mnt-'))
+    fs.chmodSync(dir, 0o755)
+    fs.chmodSync(mp, 0o755)
+    await mountAt(mp)
+    try {
+      expect(asNobody('m.unmountKernel(process.env.MP)', { MP: mp })).toEqual({ code: 'ERR_CFS_PERMISSION', hint: expect.any(String) })
+      expect(isKernelMount(mp)).toBe(true)
+    } finally {
+      await unmountKernel(mp)
+      fs.chmodSync(dir, 0o700)
+    }
   })
 })
