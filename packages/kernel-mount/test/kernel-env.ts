@@ -28,23 +28,6 @@ export async function sweep (dir: string): Promise<void> {
   for (const line of loopsUnder(dir)) await exec('losetup', ['-d', line.split(':')[0]!]).catch(() => {})
 }
 
-/** xattrs per path as `getfattr -h -d -m - -e hex` prints them: { path: { key: hex } } */
-export async function xattrsOf (files: string[]): Promise<Map<string, Record<string, string>>> {
-  const out = new Map<string, Record<string, string>>()
-  for (const f of files) out.set(f, {})
-  for (let i = 0; i < files.length; i += 200) {
-    const { stdout } = await exec('getfattr', ['-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', ...files.slice(i, i + 200)],
-      { encoding: 'latin1', maxBuffer: 64 << 20 })
-    let cur: Record<string, string> | undefined
-    for (const line of stdout.split('\n')) {
-      if (line.startsWith('# file: ')) { cur = out.get(line.slice(8)); continue }
-      const m = /^([^=]+)(?:=0x([0-9a-f]*))?$/.exec(line)
-      if (m !== null && cur !== undefined) cur[m[1]!] = m[2] ?? ''
-    }
-  }
-  return out
-}
-
 export function cleanDir (dir: string): void {
   if (mountsUnder(dir).length === 0) fs.rmSync(dir, { recursive: true, force: true })
 }

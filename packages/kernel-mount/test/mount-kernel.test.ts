@@ -3,43 +3,19 @@
  * readdir, readlink, getfattr and read see with the model, attribute for attribute. Needs root and a kernel with
  * erofs and overlay; skips with the reason otherwise.
  */
-import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import {
-  directorySize, encodeManifest, finalizeTree, makeInode, manifestDigest, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, walkDepthFirst,
-  type Inode, type Node,
-} from '@cfs/manifest'
+import { encodeManifest, finalizeTree, makeInode, manifestDigest, S_IFDIR, S_IFREG } from '@cfs/manifest'
 import { Store } from '@cfs/store'
 import { isKernelMount, mountKernel, unmountKernel, type KernelMount } from '../src/index.js'
-import { cleanDir, exec, kernelSkipReason, loopsUnder, mountsUnder, sweep, xattrsOf } from './kernel-env.js'
+import { cleanDir, kernelSkipReason, loopsUnder, mountsUnder, sweep } from './kernel-env.js'
 import { richTree, type RichTree } from './rich-tree.js'
+import { compareWithModel, xattrsOfPaths } from './compare-mount.js'
 
 const reason = kernelSkipReason()
 const maybe = reason === undefined ? describe : describe.skip
 if (reason !== undefined) console.log(`kernel mount tests skipped: ${reason}`)
-
-const isWhiteout = (inode: Inode): boolean => (inode.mode & S_IFMT) === S_IFCHR && inode.rdev === 0
-const hex = (s: string): string => Buffer.from(s, 'latin1').toString('hex')
-const sha = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex')
-
-/** What getfattr shows through the overlay (spec §3.5): the model's xattrs, plus the markers the image adds for
- *  whiteouts, unescaped from `trusted.overlay.overlay.*` by overlayfs. The tree has whiteouts, so it is format 1. */
-function expectedXattrs (node: Node): Record<string, string> {
-  const want: Record<string, string> = {}
-  for (const x of node.inode.xattrs) want[x.key] = Buffer.from(x.value).toString('hex')
-  if (node.children === undefined && isWhiteout(node.inode)) {
-    want['trusted.overlay.whiteout'] = ''
-    want['user.overlay.whiteout'] = ''
-  }
-  if (node.children?.some(c => c.children === undefined && isWhiteout(c.inode)) === true) {
-    Object.assign(want, {
-      'trusted.overlay.whiteouts': '', 'user.overlay.whiteouts': '', 'trusted.overlay.opaque': hex('x'), 'user.overlay.opaque': hex('x'),
-    })
-  }
-  return want
-}
 
 maybe('mountKernel on a tree with every entry kind', () => {
   let dir: string
@@ -78,43 +54,18 @@ maybe('mountKernel on a tree with every entry kind', () => {
     expect(mountsUnder(dir)).toEqual([mnt]) // the private EROFS mount is gone from the table
   })
 
-  it('shows every entry with the attributes of the model', () => {
-    const inoOf = new Map<Inode, bigint>()
-    const inodeOfIno = new Map<bigint, Inode>()
-    let checked = 0
-    walkDepthFirst(tree.manifest, (p, node) => {
-      const file = path.join(mnt, p)
-      const st = fs.lstatSync(file, { bigint: true })
-      const inode = node.inode
-      const whiteout = node.children === undefined && isWhiteout(inode)
-      const at = `at ${p}`
-      expect([at, st.mode]).toEqual([at, BigInt(whiteout ? S_IFREG | (inode.mode & 0o7777) : inode.mode)])
-      expect([at, st.uid, st.gid]).toEqual([at, BigInt(inode.uid), BigInt(inode.gid)])
-      expect([at, st.size]).toEqual([at, BigInt(node.children !== undefined ? directorySize(node, p === '/') : inode.size)])
-      expect([at, st.mtimeNs]).toEqual([at, BigInt(inode.mtimeSec) * 1000000000n + BigInt(inode.mtimeNsec)])
-      expect([at, st.nlink]).toEqual([at, BigInt(inode.nlink)])
-      expect([at, st.rdev]).toEqual([at, BigInt(inode.rdev)])
-      if ((inode.mode & S_IFMT) === S_IFDIR) expect([at, fs.readdirSync(file)]).toEqual([at, node.children!.map(c => c.name)])
-      if (inode.target !== undefined) expect([at, fs.readlinkSync(file, 'latin1')]).toEqual([at, inode.target])
-      const content = tree.content.get(inode)
-      if (content !== undefined) expect([at, sha(fs.readFileSync(file))]).toEqual([at, sha(content)])
-      if (whiteout) expect([at, fs.readFileSync(file).length]).toEqual([at, 0])
-      // hardlinks share an inode number; different inodes never do
-      const ino = inoOf.get(inode) ?? st.ino
-      inoOf.set(inode, ino)
-      expect([at, st.ino]).toEqual([at, ino])
-      expect(inodeOfIno.get(st.ino) ?? inode).toBe(inode)
-      inodeOfIno.set(st.ino, inode)
-      checked++
-    })
-    expect(checked).toBe(25) // every entry of rich-tree.ts
+  it('shows every entry with the attributes, xattrs and content of the model', async () => {
+    expect(await compareWithModel(mnt, tree.manifest, tree.content)).toEqual([])
   })
 
-  it('shows the xattrs of the model plus the whiteout markers', async () => {
-    const nodes: Array<[string, Node]> = []
-    walkDepthFirst(tree.manifest, (p, node) => { nodes.push([path.join(mnt, p), node]) })
-    const seen = await xattrsOf(nodes.map(([f]) => f))
-    for (const [file, node] of nodes) expect([file, seen.get(file)]).toEqual([file, expectedXattrs(node)])
+  it('would notice a model that differs from the mount', async () => {
+    const hosts = tree.manifest.root.children!.find(c => c.name === 'etc')!.children!.find(c => c.name === 'hosts')!
+    hosts.inode.uid += 1
+    try {
+      expect(await compareWithModel(mnt, tree.manifest, tree.content)).toEqual(['"/etc/hosts": uid 0, model 1'])
+    } finally {
+      hosts.inode.uid -= 1
+    }
   })
 
   it('reuses the cached image for a second mount of the same manifest', async () => {
@@ -201,7 +152,7 @@ maybe('mountKernel on an image with POSIX ACLs', () => {
     fs.mkdirSync(mnt)
     await mountKernel({ manifestPath, mountpoint: mnt, storeDir: store.root, runDir: path.join(dir, 'run') })
     try {
-      const seen = await xattrsOf([path.join(mnt, 'shared'), path.join(mnt, 'shared/f')])
+      const seen = await xattrsOfPaths([path.join(mnt, 'shared'), path.join(mnt, 'shared/f')])
       expect(seen.get(path.join(mnt, 'shared'))).toEqual({ 'system.posix_acl_default': dflt.toString('hex') })
       expect(seen.get(path.join(mnt, 'shared/f'))).toEqual({ 'system.posix_acl_access': acl.toString('hex') })
     } finally {
