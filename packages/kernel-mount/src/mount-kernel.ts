@@ -138,7 +138,7 @@ export async function mountKernel (opts: MountKernelOptions): Promise<KernelMoun
     // the overlay holds its own reference to the EROFS superblock; detaching hides the helper mount
     await runTool('umount', ['-l', metaDir], `cannot detach EROFS mount ${metaDir}`)
     erofsMounted = false
-    fs.rmdirSync(metaDir)
+    try { fs.rmdirSync(metaDir) } catch { /* an empty directory left in runDir is harmless */ }
     return { mountpoint, image: image.path, imageReused: image.reused, loopDevice, objectsDir, verity }
   } catch (err) {
     if (overlayMounted) await runTool('umount', [mountpoint], 'cleanup').catch(() => {})
@@ -182,12 +182,32 @@ export async function unmountKernel (mountpoint: string, opts: { lazy?: boolean 
   if (path.basename(metaDir).startsWith(META_PREFIX)) await cleanUpMeta(metaDir, { releaseLoop: opts.lazy !== true })
 }
 
-/** Cleans up after mounts that were unmounted without `unmountKernel` (a plain umount, or a crash). */
-async function sweepStale (runDir: string): Promise<void> {
+/** The private EROFS directories named by the overlays mounted now (the first `lowerdir=` entry). */
+function liveMetaDirs (): Set<string> {
   const live = new Set<string>()
   for (const e of readMountTable()) {
     if (e.fsType === 'overlay') live.add((optionValue(e.superOptions, 'lowerdir') ?? '').split('::')[0] ?? '')
   }
+  return live
+}
+
+/** True when another live mount recorded in the same run directory uses the loop device of `state`. */
+function loopUsedByOtherMount (state: MountState): boolean {
+  const runDir = path.dirname(state.metaDir)
+  const live = liveMetaDirs()
+  for (const name of fs.readdirSync(runDir)) {
+    const metaDir = path.join(runDir, name.slice(0, -'.json'.length))
+    if (!name.startsWith(META_PREFIX) || !name.endsWith('.json') || metaDir === state.metaDir || !live.has(metaDir)) continue
+    try {
+      if ((JSON.parse(fs.readFileSync(path.join(runDir, name), 'utf8')) as MountState).loopDevice === state.loopDevice) return true
+    } catch { /* unreadable state: not evidence of sharing */ }
+  }
+  return false
+}
+
+/** Cleans up after mounts that were unmounted without `unmountKernel` (a plain umount, or a crash). */
+async function sweepStale (runDir: string): Promise<void> {
+  const live = liveMetaDirs()
   for (const name of fs.readdirSync(runDir)) {
     if (!name.startsWith(META_PREFIX) || !name.endsWith('.json')) continue
     const metaDir = path.join(runDir, name.slice(0, -'.json'.length))
@@ -201,7 +221,8 @@ async function cleanUpMeta (metaDir: string, opts: { releaseLoop: boolean } = { 
   try { state = JSON.parse(fs.readFileSync(stateFileOf(metaDir), 'utf8')) as MountState } catch { state = undefined }
   if (topMountAt(metaDir)?.fsType === 'erofs') await runTool('umount', [metaDir], `cannot unmount ${metaDir}`)
   try { fs.rmdirSync(metaDir) } catch { /* already removed after the lazy detach */ }
-  if (opts.releaseLoop && state !== undefined && state.loopDevice !== '') {
+  // util-linux reuses a loop device already attached read-only to the same image, so mounts of one image share it
+  if (opts.releaseLoop && state !== undefined && state.loopDevice !== '' && !loopUsedByOtherMount(state)) {
     // autoclear detaches the device when the EROFS superblock goes; give it a moment, then detach it ourselves.
     // LOOP_CLR_FD on a device still open elsewhere only sets autoclear, so this never pulls it from under a user.
     const deadline = Date.now() + LOOP_RELEASE_WAIT_MS

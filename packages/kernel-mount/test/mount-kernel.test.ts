@@ -82,6 +82,7 @@ maybe('mountKernel on a tree with every entry kind', () => {
     }
     expect(isKernelMount(mnt2)).toBe(false)
     expect(isKernelMount(mnt)).toBe(true)
+    expect(loopsUnder(dir)).toEqual([expect.stringContaining(`${km!.loopDevice}: `)])
     expect(fs.readFileSync(path.join(mnt, 'etc/hosts'), 'latin1')).toBe('127.0.0.1 localhost\n')
   })
 })
