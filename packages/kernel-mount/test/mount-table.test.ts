@@ -1,4 +1,5 @@
 import { isKernelMount, parseMountInfo, topMountAt } from '../src/index.js'
+import { optionValue } from '../src/mount-table.js'
 import * as os from 'node:os'
 
 const TABLE = [
@@ -29,5 +30,14 @@ describe('isKernelMount', () => {
   it('is false for a plain directory and for a path that does not exist', () => {
     expect(isKernelMount(os.tmpdir())).toBe(false)
     expect(isKernelMount('/no/such/dir')).toBe(false)
+  })
+})
+
+describe('optionValue', () => {
+  it('reads one option of a comma-separated list, keeping escaped commas in the value', () => {
+    const opts = 'ro,lowerdir=/a\\,b::/c,redirect_dir=on'
+    expect(optionValue(opts, 'lowerdir')).toBe('/a,b::/c')
+    expect(optionValue(opts, 'redirect_dir')).toBe('on')
+    expect(optionValue(opts, 'upperdir')).toBeUndefined()
   })
 })
