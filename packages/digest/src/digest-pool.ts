@@ -1,0 +1,101 @@
+/**
+ * A pool of worker threads computing fs-verity digests of files, so verifying or checking a store uses every core.
+ * Each worker keeps at most two files in flight: one hashing, one queued, so no worker idles between messages.
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { fromSystemError } from '@cfs/errors'
+import type { FileDigest } from './fsverity-file.js'
+
+/** @internal message to a worker */
+export interface PoolRequest { id: number, path: string }
+/** @internal message from a worker */
+export type PoolResponse = { id: number, digest: string, size: number } | { id: number, error: { message: string, code?: string | undefined } }
+
+interface Task { id: number, path: string, resolve: (r: FileDigest) => void, reject: (e: unknown) => void }
+interface Slot { worker: Worker, inFlight: Map<number, Task> }
+
+const PER_WORKER = 2
+
+function workerFile (): string {
+  // From dist/ the worker is a sibling; when this module runs from src/ (ts-jest) use the built copy.
+  const here = fileURLToPath(new URL('./digest-worker.js', import.meta.url))
+  if (fs.existsSync(here)) return here
+  return fileURLToPath(new URL('../dist/digest-worker.js', import.meta.url))
+}
+
+/** Default pool size: every core the process may use. */
+export function defaultJobs (): number { return Math.max(1, os.availableParallelism()) }
+
+export class DigestPool {
+  private readonly slots: Slot[] = []
+  private readonly queue: Task[] = []
+  private nextId = 1
+  private closed = false
+
+  /** Starts `jobs` worker threads (default: one per core). Call close() when done. */
+  constructor (readonly jobs: number = defaultJobs()) {
+    if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`DigestPool: jobs must be a positive integer, got ${jobs}`)
+    const file = workerFile()
+    for (let i = 0; i < jobs; i++) {
+      const slot: Slot = { worker: new Worker(file), inFlight: new Map() }
+      slot.worker.on('message', (res: PoolResponse) => { this.settle(slot, res) })
+      slot.worker.on('error', (err) => { this.failSlot(slot, err) })
+      slot.worker.unref()
+      this.slots.push(slot)
+    }
+  }
+
+  /** fs-verity digest and size of a file; rejects like fsverityDigestFile (a CfsError from fromSystemError). */
+  async digestFile (path: string): Promise<FileDigest> {
+    if (this.closed) throw new Error('DigestPool: closed')
+    return await new Promise<FileDigest>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, path, resolve, reject })
+      this.pump()
+    })
+  }
+
+  /** Stops the workers; pending digests reject. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const t of this.queue.splice(0)) t.reject(new Error('DigestPool: closed'))
+    await Promise.all(this.slots.map(async s => { await s.worker.terminate() }))
+  }
+
+  private pump (): void {
+    for (const slot of this.slots) {
+      while (slot.inFlight.size < PER_WORKER && this.queue.length > 0) {
+        const task = this.queue.shift()!
+        slot.inFlight.set(task.id, task)
+        slot.worker.postMessage({ id: task.id, path: task.path } satisfies PoolRequest)
+      }
+      if (this.queue.length === 0) break
+    }
+    const busy = this.slots.some(s => s.inFlight.size > 0)
+    for (const s of this.slots) if (busy) s.worker.ref(); else s.worker.unref()
+  }
+
+  private settle (slot: Slot, res: PoolResponse): void {
+    const task = slot.inFlight.get(res.id)
+    if (task === undefined) return
+    slot.inFlight.delete(res.id)
+    if ('error' in res) {
+      const err = Object.assign(new Error(res.error.message), { code: res.error.code })
+      task.reject(fromSystemError(err, 'cannot read', task.path))
+    } else {
+      task.resolve({ digest: Buffer.from(res.digest, 'hex'), size: res.size })
+    }
+    this.pump()
+  }
+
+  private failSlot (slot: Slot, err: unknown): void {
+    for (const t of slot.inFlight.values()) t.reject(err)
+    slot.inFlight.clear()
+    this.slots.splice(this.slots.indexOf(slot), 1)
+    if (this.slots.length === 0) for (const t of this.queue.splice(0)) t.reject(err)
+    else this.pump()
+  }
+}
