@@ -21,7 +21,7 @@ describe('fsckStore', () => {
     const good = await t.store.writeObject(Buffer.from('good object'))
     const bad = await t.store.writeObject(Buffer.from('will be flipped'))
     const badPath = t.store.objectPath(bad.digest)
-    const bytes = fs.readFileSync(badPath); bytes[0] ^= 1; fs.writeFileSync(badPath, bytes)
+    const bytes = fs.readFileSync(badPath); bytes[0] = bytes[0]! ^ 1; fs.writeFileSync(badPath, bytes)
     const image = await t.store.putImage(Buffer.from('image bytes'))
     fs.appendFileSync(t.store.imagePath(image), 'x')
     const staleTmp = path.join(t.store.tmpDir, `obj.${deadPid()}.abcdef`)
