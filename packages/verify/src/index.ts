@@ -1,0 +1,2 @@
+export { verifyManifest } from './verify-manifest.js'
+export type { VerifyReport, VerifyFinding, VerifyOptions, VerifyMethod, VerifyProblem } from './verify-manifest.js'

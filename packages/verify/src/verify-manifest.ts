@@ -1,0 +1,155 @@
+/**
+ * Checks that a store holds every object a manifest references, intact. Each distinct object is checked once and
+ * every finding names all the paths that use it. Sealed objects (kernel fs-verity) are measured by the kernel,
+ * which enforces the Merkle tree on every read; all others are re-hashed on a pool of worker threads.
+ */
+import * as fs from 'node:fs/promises'
+import { DigestPool, type Digest } from '@cfs/digest'
+import { isExternal, objectPathOf, walkDepthFirst, type Manifest } from '@cfs/manifest'
+import { measureFiles, type Store } from '@cfs/store'
+
+/** How objects were checked: by the kernel's fs-verity measurement, by re-hashing, both, or not at all (no objects). */
+export type VerifyMethod = 'kernel' | 'rehash' | 'mixed' | 'none'
+export type VerifyProblem = 'missing' | 'corrupt' | 'unreadable' | 'bad-payload'
+
+export interface VerifyFinding {
+  object: Digest
+  problem: VerifyProblem
+  /** every path (byte strings) in the manifest whose content is this object */
+  paths: string[]
+  /** size the manifest gives the content */
+  expectedSize: number
+  /** size of the stored file, when it exists */
+  actualSize?: number
+  /** what the stored bytes hash to, when they were hashed or measured and differ */
+  actualDigest?: Digest
+  detail: string
+}
+
+export interface VerifyReport {
+  /** true when every referenced object is present and intact */
+  ok: boolean
+  method: VerifyMethod
+  /** distinct objects referenced */
+  objects: number
+  /** their total size per the manifest */
+  bytes: number
+  /** objects checked by kernel measurement / by re-hashing */
+  viaKernel: number
+  rehashed: number
+  /** external files without a digest, which cannot be checked (only possible in manifests made from dumps) */
+  unverifiable: number
+  /** sorted by object digest */
+  findings: VerifyFinding[]
+}
+
+export interface VerifyOptions {
+  /** worker threads re-hashing objects (default: one per core) */
+  jobs?: number
+  /** 'auto' (default) uses kernel measurements of sealed objects; 'never' re-hashes everything */
+  kernel?: 'auto' | 'never'
+  /** called as objects finish; `total` is the number of distinct objects */
+  onProgress?: (done: number, total: number) => void
+}
+
+interface Wanted { digest: Digest, size: number, paths: string[], payloads: Set<string> }
+
+/** Verifies every object `manifest` references against `store`. Never throws for a bad object: it is a finding. */
+export async function verifyManifest (manifest: Manifest, store: Store, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const wanted = new Map<string, Wanted>()
+  let unverifiable = 0
+  walkDepthFirst(manifest, (path, node) => {
+    const inode = node.inode
+    if (!isExternal(inode)) return
+    if (inode.digest === undefined) { unverifiable++; return }
+    const hex = Buffer.from(inode.digest).toString('hex')
+    let w = wanted.get(hex)
+    if (w === undefined) { w = { digest: `sha256:${hex}`, size: inode.size, paths: [], payloads: new Set() }; wanted.set(hex, w) }
+    w.paths.push(path)
+    if (inode.payload !== undefined) w.payloads.add(inode.payload)
+  })
+
+  const findings: VerifyFinding[] = []
+  const all = [...wanted.values()]
+  let done = 0
+  const progress = (): void => { opts.onProgress?.(++done, all.length) }
+  const toCheck: Array<{ w: Wanted, file: string, size: number }> = []
+  for (const w of all) {
+    const file = store.objectPath(w.digest)
+    for (const p of w.payloads) {
+      if (p !== objectPathOf(Buffer.from(w.digest.slice(7), 'hex'))) {
+        findings.push({ object: w.digest, problem: 'bad-payload', paths: w.paths, expectedSize: w.size, detail: `payload ${p} is not the object's store path` })
+      }
+    }
+    let size: number
+    try {
+      const st = await fs.stat(file)
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' })
+      size = st.size
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') findings.push({ object: w.digest, problem: 'missing', paths: w.paths, expectedSize: w.size, detail: 'not in the store' })
+      else findings.push({ object: w.digest, problem: 'unreadable', paths: w.paths, expectedSize: w.size, detail: (err as Error).message })
+      progress()
+      continue
+    }
+    if (size !== w.size) {
+      findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: size, detail: `stored size ${size}, manifest says ${w.size}` })
+      progress()
+      continue
+    }
+    toCheck.push({ w, file, size })
+  }
+
+  let viaKernel = 0
+  let rehash = toCheck
+  if (opts.kernel !== 'never' && toCheck.length > 0) {
+    // one probe decides: on an unsealed store (the common case) no further tool runs are spent
+    const [probe] = await measureFiles([toCheck[0]!.file])
+    if (probe !== undefined && 'digest' in probe) {
+      const measured = await measureFiles(toCheck.map(c => c.file))
+      rehash = []
+      toCheck.forEach((c, i) => {
+        const m = measured[i]
+        if (m === undefined || !('digest' in m)) { rehash.push(c); return }
+        viaKernel++
+        if (m.digest !== c.w.digest) {
+          findings.push({ object: c.w.digest, problem: 'corrupt', paths: c.w.paths, expectedSize: c.w.size, actualSize: c.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
+        }
+        progress()
+      })
+    }
+  }
+
+  if (rehash.length > 0) {
+    const pool = new DigestPool(opts.jobs)
+    try {
+      await Promise.all(rehash.map(async (c) => {
+        try {
+          const r = await pool.digestFile(c.file)
+          const actual: Digest = `sha256:${r.digest.toString('hex')}`
+          if (actual !== c.w.digest) {
+            findings.push({ object: c.w.digest, problem: 'corrupt', paths: c.w.paths, expectedSize: c.w.size, actualSize: r.size, actualDigest: actual, detail: 'content does not hash to its name' })
+          }
+        } catch (err) {
+          findings.push({ object: c.w.digest, problem: 'unreadable', paths: c.w.paths, expectedSize: c.w.size, detail: (err as Error).message })
+        }
+        progress()
+      }))
+    } finally { await pool.close() }
+  }
+
+  findings.sort((a, b) => a.object < b.object ? -1 : a.object > b.object ? 1 : a.problem < b.problem ? -1 : 1)
+  const rehashed = rehash.length
+  const method: VerifyMethod = viaKernel > 0 && rehashed > 0 ? 'mixed' : viaKernel > 0 ? 'kernel' : rehashed > 0 ? 'rehash' : 'none'
+  return {
+    ok: findings.length === 0,
+    method,
+    objects: all.length,
+    bytes: all.reduce((s, w) => s + w.size, 0),
+    viaKernel,
+    rehashed,
+    unverifiable,
+    findings,
+  }
+}
