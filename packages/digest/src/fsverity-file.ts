@@ -4,7 +4,7 @@ import { fromSystemError } from '@cfs/errors'
 import { FsVerityHasher } from './fsverity.js'
 
 /** Large reads keep syscall and call overhead far below the cost of hashing (measured in scripts/bench-verify.ts). */
-const READ_SIZE = 4 << 20
+const READ_SIZE = 1 << 20
 
 export interface FileDigest {
   /** 32-byte fs-verity digest */
@@ -22,14 +22,16 @@ export async function fsverityDigestFile (path: string): Promise<FileDigest> {
   try { fh = await open(path, 'r') } catch (err) { throw fromSystemError(err, 'cannot open', path) }
   try {
     const hasher = new FsVerityHasher()
-    const bufs = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)]
+    // small files get small buffers: a store holds many of them
+    const size = Math.max(4096, Math.ceil(Math.min(READ_SIZE, (await fh.stat()).size) / 4096) * 4096)
+    const bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)]
     let cur = 0
-    let pending = fh.read(bufs[0]!, 0, READ_SIZE, null)
+    let pending = fh.read(bufs[0]!, 0, size, null)
     for (;;) {
       const { bytesRead } = await pending
       if (bytesRead === 0) break
       const next = cur ^ 1
-      pending = fh.read(bufs[next]!, 0, READ_SIZE, null)
+      pending = fh.read(bufs[next]!, 0, size, null)
       hasher.update(bufs[cur]!.subarray(0, bytesRead))
       cur = next
     }
