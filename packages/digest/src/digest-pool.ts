@@ -10,11 +10,11 @@ import { fromSystemError } from '@cfs/errors'
 import type { FileDigest } from './fsverity-file.js'
 
 /** @internal message to a worker */
-export interface PoolRequest { id: number, path: string }
+export interface PoolRequest { id: number, path: string, expectSize?: number }
 /** @internal message from a worker */
-export type PoolResponse = { id: number, digest: string, size: number } | { id: number, error: { message: string, code?: string | undefined } }
+export type PoolResponse = { id: number, digest: string | null, size: number } | { id: number, error: { message: string, code?: string | undefined } }
 
-interface Task { id: number, path: string, resolve: (r: FileDigest) => void, reject: (e: unknown) => void }
+interface Task { id: number, path: string, expectSize?: number, resolve: (r: { digest?: Buffer, size: number }) => void, reject: (e: unknown) => void }
 interface Slot { worker: Worker, inFlight: Map<number, Task> }
 
 const PER_WORKER = 2
@@ -50,9 +50,23 @@ export class DigestPool {
 
   /** fs-verity digest and size of a file; rejects like fsverityDigestFile (a CfsError from fromSystemError). */
   async digestFile (path: string): Promise<FileDigest> {
+    return await this.submit(path, undefined) as FileDigest
+  }
+
+  /**
+   * Like digestFile, but a file whose size is not `expectSize` is not read: the result has its size and no digest.
+   * Saves a separate stat when checking objects against a manifest.
+   */
+  async checkFile (path: string, expectSize: number): Promise<{ digest?: Buffer, size: number }> {
+    return await this.submit(path, expectSize)
+  }
+
+  private async submit (path: string, expectSize: number | undefined): Promise<{ digest?: Buffer, size: number }> {
     if (this.closed) throw new Error('DigestPool: closed')
-    return await new Promise<FileDigest>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, path, resolve, reject })
+    return await new Promise((resolve, reject) => {
+      const task: Task = { id: this.nextId++, path, resolve, reject }
+      if (expectSize !== undefined) task.expectSize = expectSize
+      this.queue.push(task)
       this.pump()
     })
   }
@@ -70,7 +84,9 @@ export class DigestPool {
       while (slot.inFlight.size < PER_WORKER && this.queue.length > 0) {
         const task = this.queue.shift()!
         slot.inFlight.set(task.id, task)
-        slot.worker.postMessage({ id: task.id, path: task.path } satisfies PoolRequest)
+        const req: PoolRequest = { id: task.id, path: task.path }
+        if (task.expectSize !== undefined) req.expectSize = task.expectSize
+        slot.worker.postMessage(req)
       }
       if (this.queue.length === 0) break
     }
@@ -86,7 +102,7 @@ export class DigestPool {
       const err = Object.assign(new Error(res.error.message), { code: res.error.code })
       task.reject(fromSystemError(err, 'cannot read', task.path))
     } else {
-      task.resolve({ digest: Buffer.from(res.digest, 'hex'), size: res.size })
+      task.resolve(res.digest === null ? { size: res.size } : { digest: Buffer.from(res.digest, 'hex'), size: res.size })
     }
     this.pump()
   }

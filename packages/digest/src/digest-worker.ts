@@ -12,8 +12,8 @@ const buf = Buffer.allocUnsafe(1 << 20)
 port.on('message', (req: PoolRequest) => {
   let res: PoolResponse
   try {
-    const { digest, size } = fsverityDigestFileSync(req.path, buf)
-    res = { id: req.id, digest: digest.toString('hex'), size }
+    const { digest, size } = req.expectSize === undefined ? fsverityDigestFileSync(req.path, buf) : fsverityDigestFileSync(req.path, buf, req.expectSize)
+    res = { id: req.id, digest: digest?.toString('hex') ?? null, size }
   } catch (err) {
     const e = (err as { cause?: NodeJS.ErrnoException }).cause ?? (err as NodeJS.ErrnoException)
     res = { id: req.id, error: { message: e.message, code: e.code } }

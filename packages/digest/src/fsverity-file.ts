@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { fromSystemError } from '@cfs/errors'
 import { FsVerityHasher } from './fsverity.js'
@@ -45,12 +45,19 @@ export async function fsverityDigestFile (path: string): Promise<FileDigest> {
 
 /**
  * Synchronous fsverityDigestFile for worker threads, where blocking is free. `buf` (any size ≥ 4096) may be passed
- * to reuse one read buffer across files.
+ * to reuse one read buffer across files. With `expectSize`, a file of another size is not read: the result then
+ * has its size and no digest (it cannot match).
  */
-export function fsverityDigestFileSync (path: string, buf: Buffer = Buffer.allocUnsafe(READ_SIZE)): FileDigest {
+export function fsverityDigestFileSync (path: string, buf?: Buffer): FileDigest
+export function fsverityDigestFileSync (path: string, buf: Buffer | undefined, expectSize: number): { digest?: Buffer, size: number }
+export function fsverityDigestFileSync (path: string, buf: Buffer = Buffer.allocUnsafe(READ_SIZE), expectSize?: number): { digest?: Buffer, size: number } {
   let fd
   try { fd = openSync(path, 'r') } catch (err) { throw fromSystemError(err, 'cannot open', path) }
   try {
+    if (expectSize !== undefined) {
+      const size = fstatSync(fd).size
+      if (size !== expectSize) return { size }
+    }
     const hasher = new FsVerityHasher()
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null)

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs/promises'
 import { DigestPool, type Digest } from '@cfs/digest'
+import { isCfsError } from '@cfs/errors'
 import { isExternal, objectPathOf, walkDepthFirst, type Manifest } from '@cfs/manifest'
 import { measureFiles, type Store } from '@cfs/store'
 
@@ -34,7 +35,7 @@ export interface VerifyReport {
   objects: number
   /** their total size per the manifest */
   bytes: number
-  /** objects checked by kernel measurement / by re-hashing */
+  /** objects checked by kernel measurement / handed to the re-hashing pool (a wrong-sized one is not read) */
   viaKernel: number
   rehashed: number
   /** external files without a digest, which cannot be checked (only possible in manifests made from dumps) */
@@ -73,48 +74,40 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   const all = [...wanted.values()]
   let done = 0
   const progress = (): void => { opts.onProgress?.(++done, all.length) }
-  const toCheck: Array<{ w: Wanted, file: string, size: number }> = []
+  const payloadOf = (w: Wanted): string => objectPathOf(Buffer.from(w.digest.slice(7), 'hex'))
   for (const w of all) {
-    const file = store.objectPath(w.digest)
     for (const p of w.payloads) {
-      if (p !== objectPathOf(Buffer.from(w.digest.slice(7), 'hex'))) {
-        findings.push({ object: w.digest, problem: 'bad-payload', paths: w.paths, expectedSize: w.size, detail: `payload ${p} is not the object's store path` })
-      }
+      if (p !== payloadOf(w)) findings.push({ object: w.digest, problem: 'bad-payload', paths: w.paths, expectedSize: w.size, detail: `payload ${p} is not the object's store path` })
     }
-    let size: number
-    try {
-      const st = await fs.stat(file)
-      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' })
-      size = st.size
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'ENOTDIR') findings.push({ object: w.digest, problem: 'missing', paths: w.paths, expectedSize: w.size, detail: 'not in the store' })
-      else findings.push({ object: w.digest, problem: 'unreadable', paths: w.paths, expectedSize: w.size, detail: (err as Error).message })
-      progress()
-      continue
-    }
-    if (size !== w.size) {
-      findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: size, detail: `stored size ${size}, manifest says ${w.size}` })
-      progress()
-      continue
-    }
-    toCheck.push({ w, file, size })
   }
+  const missing = (w: Wanted): void => { findings.push({ object: w.digest, problem: 'missing', paths: w.paths, expectedSize: w.size, detail: 'not in the store' }) }
+  const unreadable = (w: Wanted, err: unknown): void => { findings.push({ object: w.digest, problem: 'unreadable', paths: w.paths, expectedSize: w.size, detail: (err as Error).message }) }
+  const wrongSize = (w: Wanted, size: number): void => { findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: size, detail: `stored size ${size}, manifest says ${w.size}` }) }
 
   let viaKernel = 0
-  let rehash = toCheck
-  if (opts.kernel !== 'never' && toCheck.length > 0) {
-    // one probe decides: on an unsealed store (the common case) no further tool runs are spent
-    const [probe] = await measureFiles([toCheck[0]!.file])
+  let rehash = all
+  if (opts.kernel !== 'never' && all.length > 0) {
+    // one probe decides: on an unsealed store (the common case) no further tool runs and no stats are spent
+    const [probe] = await measureFiles([store.objectPath(all[0]!.digest)])
     if (probe !== undefined && 'digest' in probe) {
-      const measured = await measureFiles(toCheck.map(c => c.file))
       rehash = []
-      toCheck.forEach((c, i) => {
+      const present: Wanted[] = []
+      for (const w of all) {
+        try {
+          const size = (await fs.stat(store.objectPath(w.digest))).size
+          if (size !== w.size) { wrongSize(w, size); progress() } else present.push(w)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing(w); else unreadable(w, err)
+          progress()
+        }
+      }
+      const measured = await measureFiles(present.map(w => store.objectPath(w.digest)))
+      present.forEach((w, i) => {
         const m = measured[i]
-        if (m === undefined || !('digest' in m)) { rehash.push(c); return }
+        if (m === undefined || !('digest' in m)) { rehash.push(w); return }
         viaKernel++
-        if (m.digest !== c.w.digest) {
-          findings.push({ object: c.w.digest, problem: 'corrupt', paths: c.w.paths, expectedSize: c.w.size, actualSize: c.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
+        if (m.digest !== w.digest) {
+          findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: w.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
         }
         progress()
       })
@@ -124,17 +117,18 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   if (rehash.length > 0) {
     const pool = new DigestPool(opts.jobs)
     try {
-      await Promise.all(rehash.map(async (c) => {
+      await Promise.all(rehash.map(async (w) => {
         try {
-          const r = await pool.digestFile(c.file)
+          // the worker compares sizes first, so a wrong-sized object is not read
+          const r = await pool.checkFile(store.objectPath(w.digest), w.size)
+          if (r.digest === undefined) { wrongSize(w, r.size); return }
           const actual: Digest = `sha256:${r.digest.toString('hex')}`
-          if (actual !== c.w.digest) {
-            findings.push({ object: c.w.digest, problem: 'corrupt', paths: c.w.paths, expectedSize: c.w.size, actualSize: r.size, actualDigest: actual, detail: 'content does not hash to its name' })
+          if (actual !== w.digest) {
+            findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: r.size, actualDigest: actual, detail: 'content does not hash to its name' })
           }
         } catch (err) {
-          findings.push({ object: c.w.digest, problem: 'unreadable', paths: c.w.paths, expectedSize: c.w.size, detail: (err as Error).message })
-        }
-        progress()
+          if (isCfsError(err, 'ERR_CFS_FILE_NOT_FOUND')) missing(w); else unreadable(w, err)
+        } finally { progress() }
       }))
     } finally { await pool.close() }
   }
