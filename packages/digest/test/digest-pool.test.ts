@@ -38,6 +38,16 @@ describe('DigestPool', () => {
     } finally { await pool.close() }
   })
 
+  it('checkFile does not hash a file of another size and hashes one of the expected size', async () => {
+    const file = path.join(dir, 'sized')
+    fs.writeFileSync(file, Buffer.alloc(5000, 3))
+    const pool = new DigestPool(1)
+    try {
+      expect(await pool.checkFile(file, 4999)).toEqual({ size: 5000 })
+      expect(await pool.checkFile(file, 5000)).toEqual({ size: 5000, digest: fsverityDigest(Buffer.alloc(5000, 3)) })
+    } finally { await pool.close() }
+  })
+
   it('fsverityDigestFileSync agrees with fsverityDigest across buffer sizes', () => {
     const data = Buffer.alloc(300000, 7)
     const file = path.join(dir, 'sync')
