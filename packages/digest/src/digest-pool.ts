@@ -1,6 +1,8 @@
 /**
  * A pool of worker threads computing fs-verity digests of files, so verifying or checking a store uses every core.
- * Each worker keeps at most two files in flight: one hashing, one queued, so no worker idles between messages.
+ * Files go to workers in batches (up to MAX_BATCH per message, fewer when the queue is short) and each worker has
+ * at most two batches in flight, so no worker idles between messages and the main thread, which shares the cores,
+ * handles few messages.
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -15,9 +17,10 @@ export interface PoolRequest { id: number, path: string, expectSize?: number }
 export type PoolResponse = { id: number, digest: string | null, size: number } | { id: number, error: { message: string, code?: string | undefined } }
 
 interface Task { id: number, path: string, expectSize?: number, resolve: (r: { digest?: Buffer, size: number }) => void, reject: (e: unknown) => void }
-interface Slot { worker: Worker, inFlight: Map<number, Task> }
+interface Slot { worker: Worker, inFlight: Map<number, Task>, batches: number }
 
-const PER_WORKER = 2
+const BATCHES_PER_WORKER = 2
+const MAX_BATCH = 8
 
 function workerFile (): string {
   // From dist/ the worker is a sibling; when this module runs from src/ (ts-jest) use the built copy.
@@ -34,14 +37,15 @@ export class DigestPool {
   private readonly queue: Task[] = []
   private nextId = 1
   private closed = false
+  private pumpScheduled = false
 
   /** Starts `jobs` worker threads (default: one per core). Call close() when done. */
   constructor (readonly jobs: number = defaultJobs()) {
     if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`DigestPool: jobs must be a positive integer, got ${jobs}`)
     const file = workerFile()
     for (let i = 0; i < jobs; i++) {
-      const slot: Slot = { worker: new Worker(file), inFlight: new Map() }
-      slot.worker.on('message', (res: PoolResponse) => { this.settle(slot, res) })
+      const slot: Slot = { worker: new Worker(file), inFlight: new Map(), batches: 0 }
+      slot.worker.on('message', (res: PoolResponse[]) => { this.settle(slot, res) })
       slot.worker.on('error', (err) => { this.failSlot(slot, err) })
       slot.worker.unref()
       this.slots.push(slot)
@@ -67,7 +71,8 @@ export class DigestPool {
       const task: Task = { id: this.nextId++, path, resolve, reject }
       if (expectSize !== undefined) task.expectSize = expectSize
       this.queue.push(task)
-      this.pump()
+      // submissions made in one go (a map over many files) are queued before any batch is cut
+      if (!this.pumpScheduled) { this.pumpScheduled = true; queueMicrotask(() => { this.pumpScheduled = false; this.pump() }) }
     })
   }
 
@@ -80,29 +85,37 @@ export class DigestPool {
   }
 
   private pump (): void {
+    const batch = Math.max(1, Math.min(MAX_BATCH, Math.ceil(this.queue.length / (this.slots.length * BATCHES_PER_WORKER))))
     for (const slot of this.slots) {
-      while (slot.inFlight.size < PER_WORKER && this.queue.length > 0) {
-        const task = this.queue.shift()!
-        slot.inFlight.set(task.id, task)
-        const req: PoolRequest = { id: task.id, path: task.path }
-        if (task.expectSize !== undefined) req.expectSize = task.expectSize
-        slot.worker.postMessage(req)
+      while (slot.batches < BATCHES_PER_WORKER && this.queue.length > 0) {
+        const reqs: PoolRequest[] = []
+        for (const task of this.queue.splice(0, batch)) {
+          slot.inFlight.set(task.id, task)
+          const req: PoolRequest = { id: task.id, path: task.path }
+          if (task.expectSize !== undefined) req.expectSize = task.expectSize
+          reqs.push(req)
+        }
+        slot.batches++
+        slot.worker.postMessage(reqs)
       }
       if (this.queue.length === 0) break
     }
-    const busy = this.slots.some(s => s.inFlight.size > 0)
+    const busy = this.slots.some(s => s.batches > 0)
     for (const s of this.slots) if (busy) s.worker.ref(); else s.worker.unref()
   }
 
-  private settle (slot: Slot, res: PoolResponse): void {
-    const task = slot.inFlight.get(res.id)
-    if (task === undefined) return
-    slot.inFlight.delete(res.id)
-    if ('error' in res) {
-      const err = Object.assign(new Error(res.error.message), { code: res.error.code })
-      task.reject(fromSystemError(err, 'cannot read', task.path))
-    } else {
-      task.resolve(res.digest === null ? { size: res.size } : { digest: Buffer.from(res.digest, 'hex'), size: res.size })
+  private settle (slot: Slot, results: PoolResponse[]): void {
+    slot.batches--
+    for (const res of results) {
+      const task = slot.inFlight.get(res.id)
+      if (task === undefined) continue
+      slot.inFlight.delete(res.id)
+      if ('error' in res) {
+        const err = Object.assign(new Error(res.error.message), { code: res.error.code })
+        task.reject(fromSystemError(err, 'cannot read', task.path))
+      } else {
+        task.resolve(res.digest === null ? { size: res.size } : { digest: Buffer.from(res.digest, 'hex'), size: res.size })
+      }
     }
     this.pump()
   }
@@ -110,6 +123,7 @@ export class DigestPool {
   private failSlot (slot: Slot, err: unknown): void {
     for (const t of slot.inFlight.values()) t.reject(err)
     slot.inFlight.clear()
+    slot.batches = 0
     this.slots.splice(this.slots.indexOf(slot), 1)
     if (this.slots.length === 0) for (const t of this.queue.splice(0)) t.reject(err)
     else this.pump()

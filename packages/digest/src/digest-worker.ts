@@ -1,4 +1,4 @@
-/** Worker thread of DigestPool: hashes the files it is sent, one at a time, and posts each result back. */
+/** Worker thread of DigestPool: hashes each batch of files it is sent and posts the batch's results back. */
 import { parentPort } from 'node:worker_threads'
 import { fsverityDigestFileSync } from './fsverity-file.js'
 import type { PoolRequest, PoolResponse } from './digest-pool.js'
@@ -9,14 +9,14 @@ if (port === null) throw new Error('digest-worker must run as a worker thread')
 // a worker owns its thread, so blocking reads into one reused buffer cost nothing and allocate nothing
 const buf = Buffer.allocUnsafe(1 << 20)
 
-port.on('message', (req: PoolRequest) => {
-  let res: PoolResponse
+function digestOne (req: PoolRequest): PoolResponse {
   try {
     const { digest, size } = req.expectSize === undefined ? fsverityDigestFileSync(req.path, buf) : fsverityDigestFileSync(req.path, buf, req.expectSize)
-    res = { id: req.id, digest: digest?.toString('hex') ?? null, size }
+    return { id: req.id, digest: digest?.toString('hex') ?? null, size }
   } catch (err) {
     const e = (err as { cause?: NodeJS.ErrnoException }).cause ?? (err as NodeJS.ErrnoException)
-    res = { id: req.id, error: { message: e.message, code: e.code } }
+    return { id: req.id, error: { message: e.message, code: e.code } }
   }
-  port.postMessage(res)
-})
+}
+
+port.on('message', (batch: PoolRequest[]) => { port.postMessage(batch.map(digestOne)) })
