@@ -54,12 +54,16 @@ async function benchPool (): Promise<void> {
   const best: Record<number, number> = {}
   const speedups: number[] = []
   const ceilings: number[] = []
+  const cpuUsed: Record<number, number[]> = { 1: [], 2: [] }
   for (let r = 0; r < ROUNDS; r++) {
     const took: Record<number, number> = {}
     for (const jobs of [1, 2]) {
       const t = process.hrtime.bigint()
+      const c = process.cpuUsage()
       const rep = await verifyManifest(manifest, store, { jobs, kernel: 'never' })
       took[jobs] = Number(process.hrtime.bigint() - t) / 1e9
+      const u = process.cpuUsage(c)
+      cpuUsed[jobs]!.push((u.user + u.system) / 1e6)
       if (!rep.ok) throw new Error('bench store did not verify')
       best[jobs] = Math.min(best[jobs] ?? Infinity, took[jobs]!)
     }
@@ -68,9 +72,11 @@ async function benchPool (): Promise<void> {
   }
   const mib = OBJECTS * OBJECT_BYTES / 2 ** 20
   const median = (xs: number[]): string => `×${[...xs].sort((a, b) => a - b)[xs.length >> 1]!.toFixed(2)}`
+  const median1 = (xs: number[]): string => [...xs].sort((a, b) => a - b)[xs.length >> 1]!.toFixed(2)
   say(`pool: verify ${OBJECTS} × ${OBJECT_BYTES / 1024} KiB objects (${mib} MiB), ${ROUNDS} rounds alternating: ` +
     `best --jobs 1 ${best[1]!.toFixed(2)} s (${(mib / best[1]!).toFixed(0)} MiB/s), best --jobs 2 ${best[2]!.toFixed(2)} s (${(mib / best[2]!).toFixed(0)} MiB/s); ` +
     `speed-up: ratio of bests ×${(best[1]! / best[2]!).toFixed(2)}, median round ${median(speedups)} (goal ≥ 1.6); ` +
+    `CPU seconds (all threads, median) --jobs 1 ${median1(cpuUsed[1]!)} vs --jobs 2 ${median1(cpuUsed[2]!)}; ` +
     `ceiling measured in the same rounds: plain SHA-256 in 1 vs 2 bare worker threads (no I/O, no cfs code) median ${median(ceilings)}`)
 }
 
