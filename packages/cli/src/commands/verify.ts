@@ -29,8 +29,8 @@ export const verifyCommand: CommandSpec = {
     ['cfs verify 4f2a --json', 'check a kept image by digest prefix; print the report as JSON'],
   ],
   handler: async (args, ctx) => {
-    const store = await openStore(args, ctx.io)
-    const { bytes, source } = await loadManifest(String(args.manifest), store, ctx.io)
+    // the manifest is judged before the store is opened: a bad manifest is exit 3 even when the store is missing
+    const { bytes, source } = await loadManifest(String(args.manifest), args, ctx.io)
     const digest = manifestDigest(bytes)
     if (typeof args.expect === 'string') {
       const expected = parseDigest(args.expect, '--expect digest')
@@ -40,6 +40,7 @@ export const verifyCommand: CommandSpec = {
       }
     }
     const manifest = decodeManifest(bytes)
+    const store = await openStore(args, ctx.io)
     const bar = progressBar(ctx.io, 'verifying')
     let report: VerifyReport
     try {
@@ -53,13 +54,14 @@ export const verifyCommand: CommandSpec = {
   },
 }
 
-async function loadManifest (arg: string, store: Store, io: Io): Promise<{ bytes: Buffer, source: string }> {
+async function loadManifest (arg: string, args: Record<string, unknown>, io: Io): Promise<{ bytes: Buffer, source: string }> {
   const file = path.resolve(io.cwd, arg)
   try {
     return { bytes: await fs.readFile(file), source: arg }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT' && /^(sha256:)?[0-9a-f]{4,64}$/i.test(arg)) {
+      const store = await openStore(args, io)
       const image = await resolveImage(store, arg)
       return { bytes: await readImage(store, image), source: image }
     }

@@ -101,6 +101,8 @@ describe('cfs verify, fsck, gc, images, rm, store seal', () => {
     expect(refused.stdout).toBe('')
     expect((await cfs('verify', img.file, '--store', storeDir, '--expect', 'nonsense')).code).toBe(3)
     expect((await cfs('verify', path.join(dir, 'absent.cfsm'), '--store', storeDir)).code).toBe(4)
+    // the manifest is judged first, even when the store is missing too
+    expect((await cfs('verify', cut, '--store', path.join(dir, 'no-store'))).code).toBe(3)
   })
 
   it('fsck finds a corrupt object and a stale temp file; --repair quarantines and removes them', async () => {
