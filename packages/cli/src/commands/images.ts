@@ -30,7 +30,7 @@ export const imagesCommand: CommandSpec = {
     }
     const text = rows.length === 0
       ? 'no kept images'
-      : ['DIGEST                                                                   SIZE        ENTRIES  REGISTERED',
+      : [`${'DIGEST'.padEnd(71)}  ${'SIZE'.padStart(10)}  ${'ENTRIES'.padStart(8)}  REGISTERED`,
           ...rows.map(r => `${r.digest}  ${formatBytes(r.size).padStart(10)}  ${String(r.entries ?? 'corrupt').padStart(8)}  ${r.registered}`)].join('\n')
     return { text, json: { schema: IMAGES_SCHEMA, store: store.root, images: rows } }
   },
