@@ -84,39 +84,40 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   const unreadable = (w: Wanted, err: unknown): void => { findings.push({ object: w.digest, problem: 'unreadable', paths: w.paths, expectedSize: w.size, detail: (err as Error).message }) }
   const wrongSize = (w: Wanted, size: number): void => { findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: size, detail: `stored size ${size}, manifest says ${w.size}` }) }
 
+  // workers take tens of milliseconds to start: start them now, alongside the kernel probe
+  const pool = all.length > 0 ? new DigestPool(opts.jobs) : undefined
   let viaKernel = 0
   let rehash = all
-  if (opts.kernel !== 'never' && all.length > 0) {
-    // one probe decides: on an unsealed store (the common case) no further tool runs and no stats are spent
-    const [probe] = await measureFiles([store.objectPath(all[0]!.digest)])
-    if (probe !== undefined && 'digest' in probe) {
-      rehash = []
-      const present: Wanted[] = []
-      for (const w of all) {
-        try {
-          const size = (await fs.stat(store.objectPath(w.digest))).size
-          if (size !== w.size) { wrongSize(w, size); progress() } else present.push(w)
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing(w); else unreadable(w, err)
+  try {
+    if (opts.kernel !== 'never' && all.length > 0) {
+      // one probe decides: on an unsealed store (the common case) no further tool runs and no stats are spent
+      const [probe] = await measureFiles([store.objectPath(all[0]!.digest)])
+      if (probe !== undefined && 'digest' in probe) {
+        rehash = []
+        const present: Wanted[] = []
+        for (const w of all) {
+          try {
+            const size = (await fs.stat(store.objectPath(w.digest))).size
+            if (size !== w.size) { wrongSize(w, size); progress() } else present.push(w)
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing(w); else unreadable(w, err)
+            progress()
+          }
+        }
+        const measured = await measureFiles(present.map(w => store.objectPath(w.digest)))
+        present.forEach((w, i) => {
+          const m = measured[i]
+          if (m === undefined || !('digest' in m)) { rehash.push(w); return }
+          viaKernel++
+          if (m.digest !== w.digest) {
+            findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: w.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
+          }
           progress()
-        }
+        })
       }
-      const measured = await measureFiles(present.map(w => store.objectPath(w.digest)))
-      present.forEach((w, i) => {
-        const m = measured[i]
-        if (m === undefined || !('digest' in m)) { rehash.push(w); return }
-        viaKernel++
-        if (m.digest !== w.digest) {
-          findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: w.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
-        }
-        progress()
-      })
     }
-  }
 
-  if (rehash.length > 0) {
-    const pool = new DigestPool(opts.jobs)
-    try {
+    if (pool !== undefined && rehash.length > 0) {
       await Promise.all(rehash.map(async (w) => {
         try {
           // the worker compares sizes first, so a wrong-sized object is not read
@@ -130,8 +131,8 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
           if (isCfsError(err, 'ERR_CFS_FILE_NOT_FOUND')) missing(w); else unreadable(w, err)
         } finally { progress() }
       }))
-    } finally { await pool.close() }
-  }
+    }
+  } finally { await pool?.close() }
 
   findings.sort((a, b) => a.object < b.object ? -1 : a.object > b.object ? 1 : a.problem < b.problem ? -1 : 1)
   const rehashed = rehash.length
