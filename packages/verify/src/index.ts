@@ -1,2 +1,2 @@
-export { verifyManifest } from './verify-manifest.js'
+export { verifyManifest, hexOfPayload, objectsReferencedBy } from './verify-manifest.js'
 export type { VerifyReport, VerifyFinding, VerifyOptions, VerifyMethod, VerifyProblem } from './verify-manifest.js'

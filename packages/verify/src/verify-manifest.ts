@@ -38,7 +38,7 @@ export interface VerifyReport {
   /** objects checked by kernel measurement / handed to the re-hashing pool (a wrong-sized one is not read) */
   viaKernel: number
   rehashed: number
-  /** external files without a digest, which cannot be checked (only possible in manifests made from dumps) */
+  /** external files with neither a digest nor a payload in store layout, which cannot be checked (dumps only) */
   unverifiable: number
   /** sorted by object digest */
   findings: VerifyFinding[]
@@ -53,6 +53,14 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void
 }
 
+const OBJECT_PAYLOAD = /^([0-9a-f]{2})\/([0-9a-f]{62})$/
+
+/** The object digest (hex) a payload names when it is in store layout `ab/cdef…`. */
+export function hexOfPayload (payload: string | undefined): string | undefined {
+  const m = payload === undefined ? null : OBJECT_PAYLOAD.exec(payload)
+  return m === null ? undefined : m[1]! + m[2]!
+}
+
 interface Wanted { digest: Digest, size: number, paths: string[], payloads: Set<string> }
 
 /** Verifies every object `manifest` references against `store`. Never throws for a bad object: it is a finding. */
@@ -62,8 +70,9 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   walkDepthFirst(manifest, (path, node) => {
     const inode = node.inode
     if (!isExternal(inode)) return
-    if (inode.digest === undefined) { unverifiable++; return }
-    const hex = Buffer.from(inode.digest).toString('hex')
+    // without a digest (a manifest made from a dump), a payload in store layout still names the object
+    const hex = inode.digest !== undefined ? Buffer.from(inode.digest).toString('hex') : hexOfPayload(inode.payload)
+    if (hex === undefined) { unverifiable++; return }
     let w = wanted.get(hex)
     if (w === undefined) { w = { digest: `sha256:${hex}`, size: inode.size, paths: [], payloads: new Set() }; wanted.set(hex, w) }
     w.paths.push(path)
@@ -147,4 +156,18 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
     unverifiable,
     findings,
   }
+}
+
+/**
+ * Hex digests of every object a manifest's external files use (by digest, else by a payload in store layout): what
+ * keeps objects alive in gc.
+ */
+export function objectsReferencedBy (manifest: Manifest): Set<string> {
+  const refs = new Set<string>()
+  walkDepthFirst(manifest, (_path, node) => {
+    if (!isExternal(node.inode)) return
+    const hex = node.inode.digest !== undefined ? Buffer.from(node.inode.digest).toString('hex') : hexOfPayload(node.inode.payload)
+    if (hex !== undefined) refs.add(hex)
+  })
+  return refs
 }

@@ -1,17 +1,11 @@
 import * as fs from 'node:fs'
 import type { Digest } from '@cfs/digest'
-import { decodeManifest, isExternal, walkDepthFirst } from '@cfs/manifest'
+import { decodeManifest } from '@cfs/manifest'
 import { collectGarbage } from '@cfs/store'
-import { verifyManifest } from '../src/verify-manifest.js'
+import { objectsReferencedBy, verifyManifest } from '../src/verify-manifest.js'
 import { content, makeImage, tempStore } from './helpers.js'
 
-const referencesOf = (bytes: Buffer): string[] => {
-  const refs: string[] = []
-  walkDepthFirst(decodeManifest(bytes), (_p, node) => {
-    if (isExternal(node.inode) && node.inode.digest !== undefined) refs.push(Buffer.from(node.inode.digest).toString('hex'))
-  })
-  return refs
-}
+const referencesOf = (bytes: Buffer): Set<string> => objectsReferencedBy(decodeManifest(bytes))
 
 describe('gc racing builds', () => {
   let dir: string

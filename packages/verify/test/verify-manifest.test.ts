@@ -1,5 +1,5 @@
 import * as fs from 'node:fs'
-import { verifyManifest } from '../src/verify-manifest.js'
+import { objectsReferencedBy, verifyManifest } from '../src/verify-manifest.js'
 import { content, makeImage, tempStore } from './helpers.js'
 
 describe('verifyManifest', () => {
@@ -63,5 +63,20 @@ describe('verifyManifest', () => {
     expect(r.method).toBe('rehash')
     const none = await verifyManifest({ root: { name: '', inode: img.manifest.root.inode, children: [] } }, t.store)
     expect(none).toMatchObject({ ok: true, method: 'none', objects: 0 })
+  })
+
+  it('checks a file known only by a payload in store layout, and counts one with neither as unverifiable', async () => {
+    const t = await tempStore(); dir = t.dir
+    const img = await makeImage(t.store, { p: content(4, 3000), q: content(5, 10) })
+    const [p, q] = img.manifest.root.children!
+    delete p!.inode.digest
+    delete q!.inode.digest
+    q!.inode.payload = 'somewhere/else'
+    const good = await verifyManifest(img.manifest, t.store)
+    expect(good).toMatchObject({ ok: true, objects: 1, unverifiable: 1 })
+    expect([...objectsReferencedBy(img.manifest)]).toEqual([img.objectOf.get('/p')!.slice(7)])
+    fs.rmSync(t.store.objectPath(img.objectOf.get('/p')!))
+    const bad = await verifyManifest(img.manifest, t.store)
+    expect(bad.findings).toEqual([expect.objectContaining({ object: img.objectOf.get('/p'), problem: 'missing', paths: ['/p'] })])
   })
 })

@@ -1,19 +1,11 @@
-import { decodeManifest, isExternal, walkDepthFirst } from '@cfs/manifest'
+import { decodeManifest } from '@cfs/manifest'
 import { collectGarbage } from '@cfs/store'
+import { objectsReferencedBy } from '@cfs/verify'
 import type { CommandSpec } from '../command.js'
 import { formatBytes } from '../format.js'
 import { openStore, withStoreOption } from '../store-option.js'
 
 export const GC_SCHEMA = 'cfs.gc/1'
-
-/** Hex digests of the objects a manifest's external files use: what keeps them alive. */
-export function objectsReferencedBy (manifestBytes: Uint8Array): string[] {
-  const refs: string[] = []
-  walkDepthFirst(decodeManifest(manifestBytes), (_path, node) => {
-    if (isExternal(node.inode) && node.inode.digest !== undefined) refs.push(Buffer.from(node.inode.digest).toString('hex'))
-  })
-  return refs
-}
 
 export const gcCommand: CommandSpec = {
   command: 'gc',
@@ -26,7 +18,7 @@ export const gcCommand: CommandSpec = {
   ],
   handler: async (args, ctx) => {
     const store = await openStore(args, ctx.io)
-    const r = await collectGarbage(store, { referencesOf: objectsReferencedBy, dryRun: args.dryRun === true })
+    const r = await collectGarbage(store, { referencesOf: (bytes) => objectsReferencedBy(decodeManifest(bytes)), dryRun: args.dryRun === true })
     const verb = r.dryRun ? 'would remove' : 'removed'
     const lines = r.dryRun ? r.removed.map(o => `would remove ${o.object} (${formatBytes(o.size)})`) : []
     lines.push(`${verb} ${r.removed.length} object(s), ${formatBytes(r.bytesFreed)}; kept ${r.kept} object(s) used by ${r.images} image(s)` +
