@@ -8,6 +8,7 @@
  * Each side publishes itself before looking at the other, so at least one of them always sees the other: gc never
  * runs while a build that could reference an unregistered object is in flight. A lease or lock whose pid is dead
  * (a killed process) is stale and is removed by whoever finds it.
+ * gc has priority: a build only gets in between gc runs, so gc run back to back, with no pause, would starve builds.
  */
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs/promises'

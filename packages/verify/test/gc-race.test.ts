@@ -18,7 +18,11 @@ describe('gc racing builds', () => {
     let writing = true
     const gcRuns: number[] = []
     const gcLoop = (async () => {
-      while (writing) gcRuns.push((await collectGarbage(t.store, { referencesOf })).removed.length)
+      while (writing) {
+        gcRuns.push((await collectGarbage(t.store, { referencesOf })).removed.length)
+        // back-to-back gc runs would keep the lock nearly all the time and starve the builds, which poll for it
+        await new Promise(resolve => setTimeout(resolve, 10 + Math.random() * 40))
+      }
     })()
     const builds = Array.from({ length: 4 }, async (_, b) => {
       const digests: Digest[] = []
