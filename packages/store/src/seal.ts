@@ -47,7 +47,9 @@ function toolMissing (run: ToolRun): CfsError | undefined {
  * for any other refusal.
  */
 export async function sealObject (file: string): Promise<'sealed' | 'already'> {
-  const run = await runTool(['enable', file])
+  // explicit, so the kernel's digest is the object's name even where the page size is not 4096; an absolute path
+  // cannot be taken for an option
+  const run = await runTool(['enable', '--hash-alg=sha256', '--block-size=4096', path.resolve(file)])
   const missing = toolMissing(run)
   if (missing !== undefined) throw missing
   if (run.code === 0) return 'sealed'
