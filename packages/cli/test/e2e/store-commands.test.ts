@@ -113,6 +113,7 @@ describe('cfs verify, fsck, gc, images, rm, store seal', () => {
     fs.writeFileSync(tmp, 'partial')
     const r = await cfs('fsck', '--store', storeDir, '--json')
     expect(r.code).toBe(6)
+    expect(r.stderr).toContain('ERR_CFS_STORE_DAMAGED')
     const report = JSON.parse(r.stdout) as { clean: boolean, findings: Array<{ problem: string, path: string }> }
     expect(report.findings.map(f => [f.problem, f.path]).sort()).toEqual([
       ['corrupt-object', path.relative(storeDir, a)],
