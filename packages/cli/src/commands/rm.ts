@@ -14,6 +14,6 @@ export const rmCommand: CommandSpec = {
     // resolve all first, so a typo in the last argument removes nothing
     const digests = [...new Set(await Promise.all(wanted.map(async w => await resolveImage(store, w))))]
     for (const d of digests) await removeImage(store, d)
-    return { text: digests.map(d => `removed ${d}`).join('\n'), json: { removed: digests } }
+    return { text: digests.map(d => `removed ${d}`).join('\n'), json: { schema: 'cfs.rm/1', store: store.root, removed: digests } }
   },
 }
