@@ -1,0 +1,5 @@
+export { mountImage, checkMountpoint, resolveMountpoint, MOUNT_TYPE } from './mount-image.js'
+export type { MountImageOptions, MountedImage } from './mount-image.js'
+export { ImageFs } from './image-fs.js'
+export type { ImageFsOptions } from './image-fs.js'
+export { objectRef, resolveObject } from './resolve-object.js'
