@@ -1,0 +1,22 @@
+/**
+ * Entry script of a background mount (started by `mountImageInBackground`): mounts, writes one JSON line with
+ * the outcome to fd 3, closes it, and serves until unmounted or signalled.
+ */
+import * as fs from 'node:fs'
+import { holdMount } from './hold-mount.js'
+import { mountImage, type MountImageOptions } from './mount-image.js'
+import type { DaemonReport } from './mount-in-background.js'
+
+const report = (r: DaemonReport): void => {
+  try { fs.writeSync(3, JSON.stringify(r) + '\n'); fs.closeSync(3) } catch {}
+}
+
+try {
+  const mounted = await mountImage(JSON.parse(process.argv[2] ?? '{}') as MountImageOptions)
+  report({ ok: true, pid: process.pid, mountpoint: mounted.mountpoint })
+  await holdMount(mounted)
+} catch (err) {
+  const e = err as { code?: unknown, message?: string, hint?: string }
+  report({ ok: false, code: typeof e.code === 'string' ? e.code : undefined, message: e.message ?? String(err), hint: e.hint })
+  process.exitCode = 1
+}
