@@ -2,7 +2,7 @@
  * `cfs mount` against a C FUSE filesystem on the same tree: `ls -lR` cold (caches dropped, fresh mounts) and warm.
  * Builds a ≥ 60k-entry manifest in code (deep directories, files, symlinks; objects are not needed for ls),
  * materialises the same tree on disk, packs it with mksquashfs and mounts it with squashfuse and squashfuse_ll.
- * Needs root. Run: pnpm exec tsx scripts/bench-mount.ts [--rounds N] [--no-append]
+ * Needs root. Run: pnpm exec tsx scripts/bench-mount.ts [--rounds N] [--no-append] [--only 'cfs mount']
  * Appends a result table to docs/benchmarks.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -16,7 +16,8 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const CFS = path.join(ROOT, 'packages/cli/bin/cfs.js')
 const args = process.argv.slice(2)
 const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3
-const append = !args.includes('--no-append')
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
+const append = !args.includes('--no-append') && only === undefined
 
 let seed = 12345
 const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
@@ -80,16 +81,18 @@ async function main (): Promise<void> {
     fs.writeFileSync(manifestPath, encodeManifest(manifest))
     const storeDir = path.join(tmp, 'store')
     await Store.open(storeDir, { create: true })
-    const src = path.join(tmp, 'src')
-    fs.mkdirSync(src)
-    materialise(manifest.root, src)
     const img = path.join(tmp, 'tree.sqfs')
-    execFileSync('mksquashfs', [src, img, '-noappend', '-quiet', '-no-progress'], { stdio: 'ignore' })
-    const filesystems: Fs[] = [
+    if (only === undefined) {
+      const src = path.join(tmp, 'src')
+      fs.mkdirSync(src)
+      materialise(manifest.root, src)
+      execFileSync('mksquashfs', [src, img, '-noappend', '-quiet', '-no-progress'], { stdio: 'ignore' })
+    }
+    const filesystems: Fs[] = ([
       { name: 'cfs mount', mount: (mnt) => { execFileSync(process.execPath, [CFS, 'mount', manifestPath, mnt, '--store', storeDir]) } },
       { name: 'squashfuse', mount: (mnt) => { execFileSync('squashfuse', [img, mnt]) } },
       { name: 'squashfuse_ll', mount: (mnt) => { execFileSync('squashfuse_ll', [img, mnt]) } },
-    ]
+    ] satisfies Fs[]).filter(f => only === undefined || f.name === only)
     const results: Record<string, { cold: number[], warm: number[] }> = {}
     for (const f of filesystems) results[f.name] = { cold: [], warm: [] }
     for (let r = 0; r < rounds; r++) {
@@ -105,7 +108,7 @@ async function main (): Promise<void> {
         } finally { umount(mnt) }
       }
     }
-    const cfs = results['cfs mount']!
+    const cfs = results['cfs mount'] ?? results[filesystems[0]!.name]!
     const lines = [
       '', `## cfs mount vs squashfuse: ls -lR of ${entries} entries (${new Date().toISOString().slice(0, 10)})`, '',
       `Command: \`pnpm exec tsx scripts/bench-mount.ts --rounds ${rounds}\`. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'},`,

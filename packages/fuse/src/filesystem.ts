@@ -46,8 +46,8 @@ export interface FuseFilesystem {
   release: (fh: number) => void
   /** The NUL-terminated names of every xattr of `node`, concatenated, as a byte string. */
   listxattr: (node: number) => string
-  /** The value of xattr `name` (a byte string), or undefined. */
-  getxattr: (node: number, name: string) => Uint8Array | undefined
+  /** The value of xattr `name` (a byte string), or an errno (ENODATA when absent). */
+  getxattr: (node: number, name: string) => Uint8Array | number
   /** Counts for statfs. */
   statfs?: () => { files: number, blocks: number }
 }

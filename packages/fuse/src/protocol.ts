@@ -71,6 +71,7 @@ export const InitFlag = {
   PARALLEL_DIROPS: 1 << 18,
   MAX_PAGES: 1 << 22,
   CACHE_SYMLINKS: 1 << 23,
+  POSIX_ACL: 1 << 20,
 } as const
 
 /** fuse_open_out.open_flags */
@@ -93,6 +94,7 @@ export const Errno = {
   ENOSYS: 38,
   ENODATA: 61,
   EPROTO: 71,
+  EOPNOTSUPP: 95,
 } as const
 
 export const ROOT_ID = 1

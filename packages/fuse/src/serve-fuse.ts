@@ -5,7 +5,7 @@
  * what makes a JS server competitive with C ones. One input and one output buffer are reused for every request.
  *
  * The kernel is asked to cache everything for a long time: entries and attributes (timeouts below), directory
- * listings (FOPEN_CACHE_DIR), file pages (FOPEN_KEEP_CACHE) and symlink targets (FUSE_CACHE_SYMLINKS); listings
+ * listings (FOPEN_CACHE_DIR, by declining OPENDIR), file pages (FOPEN_KEEP_CACHE) and symlink targets (FUSE_CACHE_SYMLINKS); listings
  * come with attributes (READDIRPLUS), so `ls -l` of a cold directory costs a few requests, not one per entry.
  */
 import * as fs from 'node:fs'
@@ -146,8 +146,8 @@ export function serveFuse (fd: number, fsys: FuseFilesystem, opts: ServeOptions 
     send(pos, 0)
   }
 
-  const xattrReply = (value: Uint8Array | string | undefined): void => {
-    if (value === undefined) { fail(Errno.ENODATA); return }
+  const xattrReply = (value: Uint8Array | string | number): void => {
+    if (typeof value === 'number') { fail(value); return }
     const want = inBuf.readUInt32LE(IN_HEADER_SIZE)
     if (want === 0) {
       out.writeUInt32LE(value.length, OUT_HEADER_SIZE)
@@ -221,15 +221,11 @@ export function serveFuse (fd: number, fsys: FuseFilesystem, opts: ServeOptions 
         send(OUT_HEADER_SIZE + OPEN_OUT_SIZE, 0)
         break
       }
-      case Op.OPENDIR: {
-        const dir = fsys.readdir(node)
-        if (typeof dir === 'number') { fail(dir); break }
-        w64(OUT_HEADER_SIZE, 0)
-        out.writeUInt32LE(OpenFlag.KEEP_CACHE | OpenFlag.CACHE_DIR, OUT_HEADER_SIZE + 8)
-        out.writeUInt32LE(0, OUT_HEADER_SIZE + 12)
-        send(OUT_HEADER_SIZE + OPEN_OUT_SIZE, 0)
+      case Op.OPENDIR:
+        // ENOSYS once makes the kernel skip OPENDIR and RELEASEDIR from then on, and open directories as if we had
+        // answered FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR: listings are cached after their first read
+        fail(Errno.ENOSYS)
         break
-      }
       case Op.READ: {
         const fh = r64(IN_HEADER_SIZE)
         const position = r64(IN_HEADER_SIZE + 8)
