@@ -9,7 +9,7 @@ export interface MountEntry {
 }
 
 /** `\040` style escapes of /proc/self/mountinfo */
-function unescapeMountField (s: string): string {
+export function unescapeMountField (s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)))
 }
 

@@ -87,7 +87,7 @@ export async function makeSampleImage (dir: string, extra: (root: Node[], store:
   const contents = new Map<string, Buffer>()
   const objectOf = async (inode: Inode): Promise<Buffer> =>
     inode.inline !== undefined ? Buffer.from(inode.inline) : inode.size === 0 ? Buffer.alloc(0)
-      : fs.existsSync(store.objectPath(inode.digest!)) ? fs.readFileSync(store.objectPath(inode.digest!)) : Buffer.alloc(0)
+      : inode.digest !== undefined && fs.existsSync(store.objectPath(inode.digest)) ? fs.readFileSync(store.objectPath(inode.digest)) : Buffer.alloc(0)
   const walk = async (node: Node, p: string): Promise<void> => {
     for (const c of node.children ?? []) {
       const cp = `${p}/${c.name}`
