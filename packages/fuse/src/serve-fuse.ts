@@ -177,6 +177,15 @@ export function serveFuse (fd: number, fsys: FuseFilesystem, opts: ServeOptions 
       throw err
     }
     if (n < IN_HEADER_SIZE) return
+    try {
+      if (handle(n) === 'stop') return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENODEV') return
+      fail(Errno.EIO) // a bug in a filesystem method must not stop the server
+    }
+  }
+
+  function handle (n: number): 'stop' | undefined {
     const opcode = inBuf.readUInt32LE(4)
     const node = r64(16)
     switch (opcode) {
@@ -264,7 +273,7 @@ export function serveFuse (fd: number, fsys: FuseFilesystem, opts: ServeOptions 
         break
       }
       case Op.INIT: init(); break
-      case Op.DESTROY: fail(0); return
+      case Op.DESTROY: fail(0); return 'stop'
       case Op.SETATTR: case Op.SYMLINK: case Op.MKNOD: case Op.MKDIR: case Op.UNLINK: case Op.RMDIR:
       case Op.RENAME: case Op.RENAME2: case Op.LINK: case Op.WRITE: case Op.SETXATTR: case Op.REMOVEXATTR:
       case Op.CREATE: case Op.TMPFILE: case Op.FALLOCATE: case Op.COPY_FILE_RANGE:
@@ -273,6 +282,7 @@ export function serveFuse (fd: number, fsys: FuseFilesystem, opts: ServeOptions 
       default:
         fail(Errno.ENOSYS) // the kernel then falls back (locks, access, lseek, ioctl, poll, fsync)
     }
+    return undefined
   }
 }
 

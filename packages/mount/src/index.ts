@@ -1,4 +1,4 @@
-export { mountImage, checkMountpoint, resolveMountpoint, MOUNT_TYPE } from './mount-image.js'
+export { mountImage, checkMountable, checkMountpoint, resolveMountpoint, MOUNT_TYPE } from './mount-image.js'
 export type { MountImageOptions, MountedImage } from './mount-image.js'
 export { mountImageInBackground } from './mount-in-background.js'
 export { holdMount } from './hold-mount.js'

@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { CfsError, type CfsErrorCode } from '@cfs/errors'
+import { CfsError, fromSystemError, type CfsErrorCode } from '@cfs/errors'
 import { checkFuseAvailable, findMount, mountFuse, openFuseDevice, unmountFuse } from '@cfs/fuse'
 import { Store } from '@cfs/store'
 import type { WorkerData, WorkerMessage } from './worker-protocol.js'
@@ -33,9 +33,10 @@ export interface MountedImage {
 /** The filesystem type cfs mounts show in /proc/mounts. */
 export const MOUNT_TYPE = 'fuse.cfs'
 
-/** Absolute path of `p` without touching `p` itself: a dead FUSE mount point cannot be stat'ed. */
+/** Real path of `p`; when `p` cannot be resolved (a dead FUSE mount answers ENOTCONN), that of its parent + name. */
 export function resolveMountpoint (p: string): string {
   const abs = path.resolve(p)
+  try { return fs.realpathSync(abs) } catch {}
   try { return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs)) } catch { return abs }
 }
 
@@ -57,6 +58,28 @@ export function checkMountpoint (mountpoint: string): void {
   }
 }
 
+/**
+ * The checks `mountImage` makes before touching the kernel: FUSE available and root, the mount point an existing
+ * directory with nothing mounted on it, the store and the manifest readable. Returns the resolved paths.
+ */
+export async function checkMountable (opts: MountImageOptions): Promise<{ mountpoint: string, objectsDir: string }> {
+  checkFuseAvailable()
+  const mountpoint = resolveMountpoint(opts.mountpoint)
+  checkMountpoint(mountpoint)
+  const store = await Store.open(opts.storeDir)
+  let objectsDir: string
+  try {
+    objectsDir = fs.realpathSync(store.objectsDir)
+    fs.accessSync(objectsDir, fs.constants.R_OK | fs.constants.X_OK)
+  } catch (err) {
+    throw fromSystemError(err, 'cannot read store', store.root)
+  }
+  try { fs.accessSync(opts.manifestPath, fs.constants.R_OK) } catch (err) {
+    throw fromSystemError(err, 'cannot read manifest', opts.manifestPath)
+  }
+  return { mountpoint, objectsDir }
+}
+
 const WORKER_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'serve-worker.js')
 
 /**
@@ -66,18 +89,7 @@ const WORKER_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
  * Objects are opened only when read: a missing one fails that file with EIO, not the mount.
  */
 export async function mountImage (opts: MountImageOptions): Promise<MountedImage> {
-  checkFuseAvailable()
-  const mountpoint = resolveMountpoint(opts.mountpoint)
-  checkMountpoint(mountpoint)
-  const store = await Store.open(opts.storeDir)
-  let objectsDir: string
-  try { objectsDir = fs.realpathSync(store.objectsDir) } catch (err) {
-    throw new CfsError('ERR_CFS_FILE_NOT_FOUND', `cannot read store ${store.root}`, { cause: err })
-  }
-  try { fs.accessSync(objectsDir, fs.constants.R_OK | fs.constants.X_OK) } catch (err) {
-    throw new CfsError('ERR_CFS_PERMISSION', `cannot read store ${store.root}`, { cause: err })
-  }
-
+  const { mountpoint, objectsDir } = await checkMountable(opts)
   const fd = openFuseDevice()
   const data: WorkerData = { fd, manifestPath: path.resolve(opts.manifestPath), objectsDir, verify: opts.verify === true }
   const worker = new Worker(WORKER_SCRIPT, { workerData: data })

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CfsError, type CfsErrorCode } from '@cfs/errors'
-import type { MountImageOptions } from './mount-image.js'
+import { checkMountable, type MountImageOptions } from './mount-image.js'
 
 export type DaemonReport =
   | { ok: true, pid: number, mountpoint: string }
@@ -21,6 +21,7 @@ export async function mountImageInBackground (opts: MountImageOptions): Promise<
     mountpoint: path.resolve(opts.mountpoint),
     storeDir: path.resolve(opts.storeDir),
   }
+  await checkMountable(absolute) // the server checks again; this gives the common errors without a process
   const child = spawn(process.execPath, [DAEMON_SCRIPT, JSON.stringify(absolute)],
     { detached: true, cwd: '/', stdio: ['ignore', 'ignore', 'ignore', 'pipe'] })
   const channel = child.stdio[3] as NodeJS.ReadableStream
@@ -29,7 +30,9 @@ export async function mountImageInBackground (opts: MountImageOptions): Promise<
   channel.on('data', (s: string) => { text += s })
   const exited = await new Promise<number | null>((resolve, reject) => {
     channel.once('end', () => { resolve(null) })
-    child.once('error', reject)
+    child.once('error', (err) => {
+      reject(new CfsError('ERR_CFS_MOUNT_FAILED', `cannot start the mount server: ${err.message}`, { cause: err }))
+    })
     child.once('exit', (code) => { resolve(code) })
   })
   child.unref()

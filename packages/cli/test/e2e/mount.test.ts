@@ -130,4 +130,15 @@ describeFuse('cfs mount / cfs umount', () => {
     const badStore = await cfs('mount', manifestPath, newMountpoint(), '--store', path.join(dir, 'nostore'))
     expect(badStore.code).toBe(4)
   })
+
+  it('says what to install when there is no /dev/fuse, and that mounting needs root', () => {
+    // a private mount namespace with an empty /dev hides the FUSE device from this one command
+    const noFuse = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /dev && exec "$0" "$@"', process.execPath, BIN, 'mount', manifestPath, newMountpoint(), '--store', storeDir], { encoding: 'utf8' })
+    expect(noFuse.status).toBe(5)
+    expect(noFuse.stderr).toContain('ERR_CFS_FUSE_UNAVAILABLE')
+    expect(noFuse.stderr).toContain('apt-get install fuse3')
+    const notRoot = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'mount', manifestPath, newMountpoint(), '--store', storeDir], { encoding: 'utf8' })
+    expect(notRoot.status).toBe(5)
+    expect(notRoot.stderr).toContain('ERR_CFS_PERMISSION')
+  })
 })
