@@ -36,14 +36,12 @@ export interface FuseFilesystem {
   readdir: (node: number) => FuseDirectory | number
   /** Symlink target bytes, or an errno. */
   readlink: (node: number) => Uint8Array | number
-  /** Opens a regular file for reading; returns a file handle ≥ 0, or -errno. */
-  open: (node: number) => number
   /**
-   * Reads up to `size` bytes at `position` of the file open as `fh` into `buf` at `offset`; returns the byte count
-   * (short only at end of file) or -errno.
+   * Reads up to `size` bytes at `position` of regular file `node` into `buf` at `offset`; returns the byte count
+   * (short only at end of file) or -errno. There is no open/release: the server declines OPEN, so the kernel opens
+   * files without asking and keeps their pages cached; a filesystem keeps whatever descriptors it needs itself.
    */
-  read: (fh: number, buf: Buffer, offset: number, size: number, position: number) => number
-  release: (fh: number) => void
+  read: (node: number, buf: Buffer, offset: number, size: number, position: number) => number
   /** The NUL-terminated names of every xattr of `node`, concatenated, as a byte string. */
   listxattr: (node: number) => string
   /** The value of xattr `name` (a byte string), or an errno (ENODATA when absent). */

@@ -1,18 +1,19 @@
 /**
  * A FUSE server loop in plain JavaScript: it reads requests from an open /dev/fuse descriptor with blocking
- * `readSync`, answers each with one `writeSync`, and returns when the filesystem is unmounted (ENODEV). It runs on
- * its own thread (see `startFuseWorker`): a blocking loop has no promise or event-loop cost per request, which is
- * what makes a JS server competitive with C ones. One input and one output buffer are reused for every request.
+ * `readSync`, answers each with one `writeSync`, and returns when the filesystem is unmounted (ENODEV). Run it on
+ * its own thread (a Worker): a blocking loop has no promise or event-loop cost per request, which is what makes a
+ * JS server competitive with C ones. One input and one output buffer are reused for every request.
  *
- * The kernel is asked to cache everything for a long time: entries and attributes (timeouts below), directory
- * listings (FOPEN_CACHE_DIR, by declining OPENDIR), file pages (FOPEN_KEEP_CACHE) and symlink targets (FUSE_CACHE_SYMLINKS); listings
- * come with attributes (READDIRPLUS), so `ls -l` of a cold directory costs a few requests, not one per entry.
+ * The kernel is asked to cache everything for a long time: entries (negative ones too) and attributes (timeouts
+ * below), directory listings and file pages (declining OPEN and OPENDIR makes the kernel open with
+ * FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR and never ask again), and symlink targets (FUSE_CACHE_SYMLINKS). Listings
+ * come with attributes (READDIRPLUS), so a cold `ls -l` costs two requests per directory plus one per symlink.
  */
 import * as fs from 'node:fs'
 import type { FuseAttr, FuseFilesystem } from './filesystem.js'
 import {
   ATTR_OUT_SIZE, DIRENT_BASE_SIZE, ENTRY_OUT_SIZE, Errno, IN_HEADER_SIZE, INIT_OUT_SIZE, InitFlag,
-  KERNEL_MAJOR, KERNEL_MINOR, KSTATFS_SIZE, Op, OPEN_OUT_SIZE, OpenFlag, OUT_HEADER_SIZE,
+  KERNEL_MAJOR, KERNEL_MINOR, KSTATFS_SIZE, Op, OUT_HEADER_SIZE,
 } from './protocol.js'
 
 export interface ServeOptions {
@@ -221,25 +222,20 @@ export function serveFuse (fd: number, fsys: FuseFilesystem, opts: ServeOptions 
         send(OUT_HEADER_SIZE + target.length, 0)
         break
       }
-      case Op.OPEN: {
-        const fh = fsys.open(node)
-        if (fh < 0) { fail(-fh); break }
-        w64(OUT_HEADER_SIZE, fh)
-        out.writeUInt32LE(OpenFlag.KEEP_CACHE, OUT_HEADER_SIZE + 8)
-        out.writeUInt32LE(0, OUT_HEADER_SIZE + 12)
-        send(OUT_HEADER_SIZE + OPEN_OUT_SIZE, 0)
+      case Op.OPEN:
+        // like OPENDIR below: after one ENOSYS the kernel opens files itself (FOPEN_KEEP_CACHE), and sends neither
+        // OPEN nor RELEASE again; reads carry the node id
+        fail(Errno.ENOSYS)
         break
-      }
       case Op.OPENDIR:
         // ENOSYS once makes the kernel skip OPENDIR and RELEASEDIR from then on, and open directories as if we had
         // answered FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR: listings are cached after their first read
         fail(Errno.ENOSYS)
         break
       case Op.READ: {
-        const fh = r64(IN_HEADER_SIZE)
         const position = r64(IN_HEADER_SIZE + 8)
         const size = Math.min(inBuf.readUInt32LE(IN_HEADER_SIZE + 16), MAX_READ)
-        const got = fsys.read(fh, out, OUT_HEADER_SIZE, size, position)
+        const got = fsys.read(node, out, OUT_HEADER_SIZE, size, position)
         if (got < 0) { fail(-got); break }
         send(OUT_HEADER_SIZE + got, 0)
         break
@@ -247,12 +243,11 @@ export function serveFuse (fd: number, fsys: FuseFilesystem, opts: ServeOptions 
       case Op.READDIR: readdir(node, false); break
       case Op.READDIRPLUS: readdir(node, true); break
       case Op.RELEASE:
-        fsys.release(r64(IN_HEADER_SIZE))
+      case Op.RELEASEDIR:
         fail(0)
         break
-      case Op.RELEASEDIR:
       case Op.FLUSH:
-        fail(0)
+        fail(Errno.ENOSYS) // nothing to flush; the kernel stops sending FLUSH on every close
         break
       case Op.GETXATTR:
         xattrReply(fsys.getxattr(node, inBuf.toString('latin1', IN_HEADER_SIZE + 8, n - 1)))

@@ -22,14 +22,9 @@ export interface ImageFsOptions {
   verify?: boolean
 }
 
-interface OpenFile {
-  node: number
-  fd: number
-  inline: Uint8Array | undefined
-  size: number
-}
-
 const VERIFY_CHUNK = 1 << 20
+/** object descriptors kept open between reads */
+const MAX_OPEN_OBJECTS = 256
 const GOOD = 1
 const BAD = 2
 
@@ -42,8 +37,8 @@ export class ImageFs implements FuseFilesystem {
   private readonly xattrLists: Array<string | undefined> = []
   /** 0 (not checked yet), GOOD or BAD per node, for --verify */
   private readonly checked: Uint8Array
-  private readonly files: Array<OpenFile | undefined> = []
-  private readonly freeHandles: number[] = []
+  /** node → open object descriptor, least recently used first */
+  private readonly fds = new Map<number, number>()
   private readonly objectsDir: Buffer
   private readonly verify: boolean
   /** xattr namespaces (`user.`, `security.`, …) used anywhere in the image */
@@ -125,21 +120,48 @@ export class ImageFs implements FuseFilesystem {
     return target === undefined ? Errno.EINVAL : Buffer.from(target, 'latin1')
   }
 
-  open (node: number): number {
+  read (node: number, buf: Buffer, offset: number, size: number, position: number): number {
     const inode = this.inodes[node]
     if (inode === undefined) return -Errno.ENOENT
     if (!isRegular(inode)) return -(isDir(inode) ? Errno.EISDIR : Errno.EINVAL)
-    let file: OpenFile
-    if (inode.inline !== undefined || inode.size === 0) {
-      file = { node, fd: -1, inline: inode.inline ?? new Uint8Array(0), size: inode.size }
-    } else {
-      const fd = this.openObject(node, inode)
-      if (fd < 0) return fd
-      file = { node, fd, inline: undefined, size: inode.size }
+    const want = Math.max(0, Math.min(size, inode.size - position))
+    if (inode.inline !== undefined) {
+      buf.set(inode.inline.subarray(position, position + want), offset)
+      return want
     }
-    const fh = this.freeHandles.pop() ?? this.files.length
-    this.files[fh] = file
-    return fh
+    if (want === 0) return 0
+    const fd = this.objectFd(node, inode)
+    if (fd < 0) return fd
+    let done = 0
+    try {
+      while (done < want) {
+        const n = fs.readSync(fd, buf, offset + done, want - done, position + done)
+        if (n === 0) break
+        done += n
+      }
+    } catch {
+      return -Errno.EIO
+    }
+    return done
+  }
+
+  /** Descriptor of `node`'s object, from the cache or newly opened (evicting the least recently used). */
+  private objectFd (node: number, inode: Inode): number {
+    const cached = this.fds.get(node)
+    if (cached !== undefined) {
+      this.fds.delete(node)
+      this.fds.set(node, cached)
+      return cached
+    }
+    const fd = this.openObject(node, inode)
+    if (fd < 0) return fd
+    if (this.fds.size >= MAX_OPEN_OBJECTS) {
+      const [oldNode, oldFd] = this.fds.entries().next().value as [number, number]
+      this.fds.delete(oldNode)
+      fs.closeSync(oldFd)
+    }
+    this.fds.set(node, fd)
+    return fd
   }
 
   /** fd of the object holding `inode`'s content, or -EIO when it is missing, unsafe, the wrong size or corrupt */
@@ -167,35 +189,6 @@ export class ImageFs implements FuseFilesystem {
       fs.closeSync(fd)
       return -Errno.EIO
     }
-  }
-
-  read (fh: number, buf: Buffer, offset: number, size: number, position: number): number {
-    const file = this.files[fh]
-    if (file === undefined) return -Errno.EBADF
-    const want = Math.max(0, Math.min(size, file.size - position))
-    if (file.inline !== undefined) {
-      buf.set(file.inline.subarray(position, position + want), offset)
-      return want
-    }
-    let done = 0
-    try {
-      while (done < want) {
-        const n = fs.readSync(file.fd, buf, offset + done, want - done, position + done)
-        if (n === 0) break
-        done += n
-      }
-    } catch {
-      return -Errno.EIO
-    }
-    return done
-  }
-
-  release (fh: number): void {
-    const file = this.files[fh]
-    if (file === undefined) return
-    if (file.fd >= 0) fs.closeSync(file.fd)
-    this.files[fh] = undefined
-    this.freeHandles.push(fh)
   }
 
   listxattr (node: number): string {

@@ -2,9 +2,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { Errno, ROOT_ID, type FuseAttr } from '@cfs/fuse'
-import { makeInode, S_IFDIR, S_IFREG } from '@cfs/manifest'
+import { makeInode, S_IFDIR, S_IFREG, type Node } from '@cfs/manifest'
 import { ImageFs } from '../src/image-fs.js'
-import { makeSampleImage, type SampleImage } from './sample-image.js'
+import { bytesOf, makeSampleImage, type SampleImage } from './sample-image.js'
 
 const newAttr = (): FuseAttr => ({ ino: 0, size: 0, blocks: 0, mtimeSec: 0, mtimeNsec: 0, mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0 })
 
@@ -14,8 +14,14 @@ describe('ImageFs', () => {
   let fsys: ImageFs
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
-    image = await makeSampleImage(dir, async (root) => {
+    image = await makeSampleImage(dir, async (root, store) => {
       root.push({ name: 'escape', inode: makeInode(S_IFREG | 0o644, { size: 6, payload: '../../../etc/hostname' }) })
+      const objects: Node[] = []
+      for (let i = 0; i < 300; i++) {
+        const content = bytesOf(1000 + i, 100)
+        objects.push({ name: `o${i}`, inode: makeInode(S_IFREG | 0o644, { size: 100, digest: (await store.writeObject(content)).digest }) })
+      }
+      root.push({ name: 'objects', inode: makeInode(S_IFDIR | 0o755), children: objects })
     })
     fsys = new ImageFs(image.manifest, { objectsDir: fs.realpathSync(image.store.objectsDir) })
   })
@@ -40,21 +46,29 @@ describe('ImageFs', () => {
 
   it('reads ranges of external and inline files, short at the end', () => {
     const big = image.contents.get('/big.bin')!
-    const fh = fsys.open(lookupPath('big.bin'))
+    const node = lookupPath('big.bin')
     const buf = Buffer.alloc(10000)
-    expect(fsys.read(fh, buf, 100, 5000, big.length - 3000)).toBe(3000)
+    expect(fsys.read(node, buf, 100, 5000, big.length - 3000)).toBe(3000)
     expect(buf.subarray(100, 3100).equals(big.subarray(big.length - 3000))).toBe(true)
-    expect(fsys.read(fh, buf, 0, 10, big.length + 5)).toBe(0)
-    fsys.release(fh)
-    const inline = fsys.open(lookupPath('inline.txt'))
-    expect(fsys.read(inline, buf, 0, 100, 2)).toBe(4)
+    expect(fsys.read(node, buf, 0, 10, big.length + 5)).toBe(0)
+    expect(fsys.read(lookupPath('inline.txt'), buf, 0, 100, 2)).toBe(4)
     expect(buf.subarray(0, 4).toString()).toBe('all\n')
-    fsys.release(inline)
   })
 
-  it('refuses a payload that leaves the store, and opening a directory', () => {
-    expect(fsys.open(lookupPath('escape'))).toBe(-Errno.EIO)
-    expect(fsys.open(ROOT_ID)).toBe(-Errno.EISDIR)
+  it('keeps reading correctly when more objects are read than descriptors are kept', () => {
+    const buf = Buffer.alloc(2)
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 300; i++) {
+        const p = `/objects/o${i}`
+        expect(fsys.read(lookupPath(p), buf, 0, 2, 98)).toBe(2)
+        expect(buf.equals(image.contents.get(p)!.subarray(98))).toBe(true)
+      }
+    }
+  })
+
+  it('refuses a payload that leaves the store, and reading a directory', () => {
+    expect(fsys.read(lookupPath('escape'), Buffer.alloc(10), 0, 6, 0)).toBe(-Errno.EIO)
+    expect(fsys.read(ROOT_ID, Buffer.alloc(10), 0, 6, 0)).toBe(-Errno.EISDIR)
   })
 
   it('answers xattrs by name, ENODATA for a used namespace and EOPNOTSUPP for an unused one', () => {
