@@ -96,7 +96,8 @@ export async function mountImage (opts: MountImageOptions): Promise<MountedImage
   let mounted = false
   const closed = new Promise<void>((resolve, reject) => {
     worker.once('exit', () => {
-      if (mounted) unmountFuse(mountpoint)
+      // normally the mount is already gone; if the server died, a lazy unmount leaves no dead mount behind
+      try { if (mounted) unmountFuse(mountpoint) } catch {}
       fs.closeSync(fd)
       resolve()
     })
