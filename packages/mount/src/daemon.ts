@@ -3,8 +3,8 @@
  * the outcome to fd 3, closes it, and serves until unmounted or signalled.
  */
 import * as fs from 'node:fs'
-import { holdMount } from './hold-mount.js'
-import { mountImage, type MountImageOptions } from './mount-image.js'
+import { serveImage } from './serve-image.js'
+import type { MountImageOptions } from './mount-image.js'
 import type { DaemonReport } from './mount-in-background.js'
 
 const report = (r: DaemonReport): void => {
@@ -12,9 +12,9 @@ const report = (r: DaemonReport): void => {
 }
 
 try {
-  const mounted = await mountImage(JSON.parse(process.argv[2] ?? '{}') as MountImageOptions)
-  report({ ok: true, pid: process.pid, mountpoint: mounted.mountpoint })
-  await holdMount(mounted)
+  await serveImage(JSON.parse(process.argv[2] ?? '{}') as MountImageOptions, (mounted) => {
+    report({ ok: true, pid: process.pid, mountpoint: mounted.mountpoint })
+  })
 } catch (err) {
   const e = err as { code?: unknown, message?: string, hint?: string }
   report({ ok: false, code: typeof e.code === 'string' ? e.code : undefined, message: e.message ?? String(err), hint: e.hint })

@@ -1,7 +1,7 @@
 export { mountImage, checkMountable, checkMountpoint, resolveMountpoint, MOUNT_TYPE } from './mount-image.js'
 export type { MountImageOptions, MountedImage } from './mount-image.js'
 export { mountImageInBackground } from './mount-in-background.js'
-export { holdMount } from './hold-mount.js'
+export { holdMount, serveImage } from './serve-image.js'
 export { unmountImage } from './unmount-image.js'
 export { ImageFs } from './image-fs.js'
 export type { ImageFsOptions } from './image-fs.js'

@@ -1,5 +1,5 @@
 import { defaultStorePath } from '@cfs/store'
-import { holdMount, mountImage, mountImageInBackground } from '@cfs/mount'
+import { mountImageInBackground, serveImage } from '@cfs/mount'
 import type { CommandSpec } from '../command.js'
 
 export const mountCommand: CommandSpec = {
@@ -25,9 +25,9 @@ export const mountCommand: CommandSpec = {
       verify: args.verify === true,
     }
     if (args.foreground === true) {
-      const mounted = await mountImage(opts)
-      if (!ctx.json) ctx.io.stderr.write(`cfs: serving ${opts.manifestPath} at ${mounted.mountpoint}; Ctrl-C or cfs umount to stop\n`)
-      await holdMount(mounted)
+      const mounted = await serveImage(opts, (m) => {
+        if (!ctx.json) ctx.io.stderr.write(`cfs: serving ${opts.manifestPath} at ${m.mountpoint}; Ctrl-C or cfs umount to stop\n`)
+      })
       return { text: `unmounted ${mounted.mountpoint}`, json: { mountpoint: mounted.mountpoint, pid: process.pid, unmounted: true } }
     }
     const r = await mountImageInBackground(opts)
