@@ -69,11 +69,12 @@ export async function mountFuse (fd: number, mountpoint: string, opts: FuseMount
 
 /**
  * Unmounts `mountpoint`, also when its server is gone (a dead FUSE connection): umount(8), then fusermount3 -u,
- * then a lazy unmount when it is busy. Returns false if nothing was mounted there; throws ERR_CFS_MOUNT_FAILED when
+ * then a lazy unmount when it is busy (the mount disappears now, the filesystem once its last user leaves).
+ * Returns how: 'unmounted', 'lazy', or 'none' when nothing was mounted there. Throws ERR_CFS_MOUNT_FAILED when
  * every way failed.
  */
-export function unmountFuse (mountpoint: string, opts: { lazyIfBusy?: boolean } = {}): boolean {
-  if (findMount(mountpoint) === undefined) return false
+export function unmountFuse (mountpoint: string, opts: { lazyIfBusy?: boolean } = {}): 'unmounted' | 'lazy' | 'none' {
+  if (findMount(mountpoint) === undefined) return 'none'
   const attempts: Array<[string, string[]]> = [
     ['umount', [mountpoint]],
     ['fusermount3', ['-u', mountpoint]],
@@ -83,7 +84,7 @@ export function unmountFuse (mountpoint: string, opts: { lazyIfBusy?: boolean } 
   const errors: string[] = []
   for (const [cmd, args] of attempts) {
     const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
-    if (r.status === 0 || findMount(mountpoint) === undefined) return true
+    if (r.status === 0 || findMount(mountpoint) === undefined) return args[0] === '-l' ? 'lazy' : 'unmounted'
     errors.push(r.error?.message ?? r.stderr.trim())
   }
   throw new CfsError('ERR_CFS_MOUNT_FAILED', `cannot unmount ${mountpoint}: ${errors.filter(e => e !== '').join('; ')}`,

@@ -9,7 +9,7 @@ export const umountCommand: CommandSpec = {
     ['cfs umount /mnt/image', 'unmount; the background server then exits'],
   ],
   handler: async (args) => {
-    const target = unmountImage(String(args.mountpoint))
-    return { text: `unmounted ${target}`, json: { mountpoint: target } }
+    const r = unmountImage(String(args.mountpoint))
+    return { text: `unmounted ${r.mountpoint}${r.lazy ? ' (lazily: it was in use; the server exits when the last user leaves)' : ''}`, json: r }
   },
 }

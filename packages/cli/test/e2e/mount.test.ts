@@ -108,6 +108,20 @@ describeFuse('cfs mount / cfs umount', () => {
     expect(fs.readdirSync(mnt)).toEqual([])
   })
 
+  it('unmounts a busy image lazily; its server exits when the last user leaves', async () => {
+    const mnt = newMountpoint()
+    const { pid } = JSON.parse((await cfs('mount', manifestPath, mnt, '--store', storeDir, '--json')).stdout) as { pid: number }
+    const user = spawn('sleep', ['60'], { cwd: mnt, stdio: 'ignore' })
+    try {
+      const r = await cfs('umount', mnt, '--json')
+      expect(r.code).toBe(0)
+      expect(JSON.parse(r.stdout)).toEqual({ mountpoint: mnt, lazy: true })
+      expect(mountTypeAt(mnt)).toBeUndefined()
+      expect(alive(pid)).toBe(true)
+    } finally { user.kill('SIGKILL') }
+    await waitFor('the server to exit', () => !alive(pid))
+  })
+
   it('serves in the foreground until SIGINT', async () => {
     const mnt = newMountpoint()
     const child = spawn(process.execPath, [BIN, 'mount', manifestPath, mnt, '--store', storeDir, '--foreground'], { stdio: 'ignore' })
