@@ -3,6 +3,7 @@
  * the outcome to fd 3, closes it, and serves until unmounted or signalled.
  */
 import * as fs from 'node:fs'
+import { CfsError } from '@cfs/errors'
 import { serveImage } from './serve-image.js'
 import type { MountImageOptions } from './mount-image.js'
 import type { DaemonReport } from './mount-in-background.js'
@@ -16,7 +17,7 @@ try {
     report({ ok: true, pid: process.pid, mountpoint: mounted.mountpoint })
   })
 } catch (err) {
-  const e = err as { code?: unknown, message?: string, hint?: string }
-  report({ ok: false, code: typeof e.code === 'string' ? e.code : undefined, message: e.message ?? String(err), hint: e.hint })
+  const e = err as { message?: string, hint?: string }
+  report({ ok: false, code: err instanceof CfsError ? err.code : undefined, message: e.message ?? String(err), hint: e.hint })
   process.exitCode = 1
 }

@@ -113,7 +113,8 @@ export async function mountImage (opts: MountImageOptions): Promise<MountedImage
   try {
     const loaded = await next()
     if (loaded.type === 'error') {
-      throw new CfsError((loaded.code ?? 'ERR_CFS_MANIFEST_CORRUPT') as CfsErrorCode, loaded.message, { hint: loaded.hint })
+      if (loaded.code === undefined) throw new Error(`the FUSE server thread failed: ${loaded.message}`)
+      throw new CfsError(loaded.code as CfsErrorCode, loaded.message, { hint: loaded.hint })
     }
     const initDone = next()
     await mountFuse(fd, mountpoint, { fsName: `cfs:${path.basename(opts.manifestPath)}`, subtype: 'cfs' })

@@ -42,6 +42,9 @@ export async function mountImageInBackground (opts: MountImageOptions): Promise<
   } catch (err) {
     throw new CfsError('ERR_CFS_MOUNT_FAILED', `the mount server exited (${String(exited)}) before it was ready`, { cause: err })
   }
-  if (!r.ok) throw new CfsError((r.code ?? 'ERR_CFS_MOUNT_FAILED') as CfsErrorCode, r.message, { hint: r.hint })
+  if (!r.ok) {
+    if (r.code === undefined) throw new Error(`the mount server failed: ${r.message}`)
+    throw new CfsError(r.code as CfsErrorCode, r.message, { hint: r.hint })
+  }
   return { pid: r.pid, mountpoint: r.mountpoint }
 }

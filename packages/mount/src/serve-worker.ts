@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { serveFuse } from '@cfs/fuse'
 import { decodeManifest } from '@cfs/manifest'
-import { fromSystemError } from '@cfs/errors'
+import { CfsError, fromSystemError } from '@cfs/errors'
 import { ImageFs } from './image-fs.js'
 import type { WorkerData, WorkerMessage } from './worker-protocol.js'
 
@@ -23,7 +23,7 @@ try {
   serveFuse(data.fd, image, { onInit: () => { post({ type: 'init' }) } })
   port.close()
 } catch (err) {
-  const e = err as { code?: unknown, message?: string, hint?: string }
-  post({ type: 'error', code: typeof e.code === 'string' ? e.code : undefined, message: e.message ?? String(err), hint: e.hint })
+  const e = err as { message?: string, hint?: string }
+  post({ type: 'error', code: err instanceof CfsError ? err.code : undefined, message: e.message ?? String(err), hint: e.hint })
   port.close()
 }
