@@ -6,8 +6,10 @@ import { exportErofsCommand } from './export-erofs.js'
 import { fsckCommand } from './fsck.js'
 import { gcCommand } from './gc.js'
 import { imagesCommand } from './images.js'
+import { mountCommand } from './mount.js'
 import { rmCommand } from './rm.js'
 import { storeCommand } from './store.js'
+import { umountCommand } from './umount.js'
 import { verifyCommand } from './verify.js'
 
 /** Every command `cfs` offers, in the order `--help` lists them. */
@@ -15,6 +17,8 @@ export const commands: CommandSpec[] = [
   buildCommand,
   verifyCommand,
   diffCommand,
+  mountCommand,
+  umountCommand,
   dumpCommand,
   exportErofsCommand,
   imagesCommand,
