@@ -239,7 +239,10 @@ export class DumpParser {
       const c = raw.charCodeAt(i)
       if (c < 0x30 || c > top) this.fail(`invalid ${what} ${show(raw)}: expected ${radix === 8 ? 'octal' : 'decimal'} digits`)
     }
-    const v = radix === 8 ? parseInt(raw, 8) : (raw.length > 16 ? Infinity : Number(raw))
+    let digits = raw
+    if (digits.length > 1 && digits.charCodeAt(0) === 0x30) digits = digits.replace(/^0+(?=.)/, '')
+    // beyond 16 digits a double is inexact, and every limit here is below 10^16
+    const v = radix === 8 ? parseInt(digits, 8) : (digits.length > 16 ? Infinity : Number(digits))
     if (!(v <= max)) {
       const limit = max === Number.MAX_SAFE_INTEGER ? '2^53-1 (the largest size cfs supports)' : String(max)
       this.fail(`${what} ${raw.length > 30 ? raw.slice(0, 30) + '…' : raw} is larger than ${limit}`)

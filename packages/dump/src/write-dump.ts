@@ -273,16 +273,28 @@ export function encodeDump (manifest: Manifest, opts: WriteDumpOptions = {}): Bu
   return Buffer.concat(parts)
 }
 
-/** Streams the canonical dump to `out`, waiting for 'drain' when it asks to. Does not end `out`. */
+/**
+ * Streams the canonical dump to `out`, waiting for 'drain' when it asks to. Rejects with the stream's error (e.g.
+ * EPIPE when a reader went away). Does not end `out`.
+ */
 export async function writeDump (manifest: Manifest, out: Writable | NodeJS.WritableStream, opts: WriteDumpOptions = {}): Promise<void> {
-  for (const piece of dumpChunks(manifest, opts)) {
-    if (!out.write(Buffer.from(piece, 'latin1'))) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = (): void => { out.off('error', onError); resolve() }
-        const onError = (err: Error): void => { out.off('drain', onDrain); reject(err) }
-        out.once('drain', onDrain)
-        out.once('error', onError)
-      })
+  let failed: Error | undefined
+  let wake: (() => void) | undefined
+  const onError = (err: Error): void => { failed ??= err; wake?.() }
+  const onDrain = (): void => { wake?.() }
+  out.on('error', onError)
+  out.on('drain', onDrain)
+  try {
+    for (const piece of dumpChunks(manifest, opts)) {
+      if (failed !== undefined) throw failed
+      if (!out.write(Buffer.from(piece, 'latin1'))) {
+        await new Promise<void>(resolve => { wake = resolve })
+        wake = undefined
+      }
     }
+    if (failed !== undefined) throw failed
+  } finally {
+    out.off('error', onError)
+    out.off('drain', onDrain)
   }
 }

@@ -83,6 +83,7 @@ describe('parseDump', () => {
     expect(y.payload).toBeUndefined()
     expect(y.digest).toBeUndefined()
     expect(y.mtimeSec).toBe(-3)
+    expect(lookupPath(parse(ROOT + '/z 00000000000000000000007 100644 1 0 0 0 0.0 - - -\n'), '/z')!.inode.size).toBe(7)
   })
 
   it('resolves hardlinks to one inode, in any order and through chains', () => {
