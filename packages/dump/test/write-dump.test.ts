@@ -83,6 +83,31 @@ describe('writeDump', () => {
     expect(lines(encodeDump(m))[1]).toBe(`/f 100000 100644 1 0 0 0 0.0 0f/${'0f'.repeat(31)} - ${hex} trusted.overlay.overlay.y=\\x3d trusted.overlay.redirect=x`)
   })
 
+  it('copies composefs-info reading past a redirect value and skipping a bare 4-byte last inline xattr', () => {
+    // expected lines are what composefs-info 1.0.8 printed for the mkcomposefs image of this dump
+    const m = parse(ROOT + [
+      '/a 100 100644 1 0 0 0 0.0 abc - -', // redirect '/abc' fills its entry: the 0xff chunk table follows
+      '/b 100 100644 1 0 0 0 0.0 abd - - user.a=1', // followed by the header of user.a (suffix length 1, index 1)
+      '/c 100 100644 1 0 0 0 0.0 abcd - -', // padded entry: nothing extra
+      '/d 0 100644 1 0 0 0 0.0 - - - user.=', // 4-byte last inline entry: not read back
+      '/e 0 100644 1 0 0 0 0.0 - - - user.=v',
+      '/f 0 100644 1 0 0 0 0.0 - - - system.posix_acl_default= user.y=2',
+    ].join('\n') + '\n')
+    expect(lines(encodeDump(m)).slice(1)).toEqual([
+      '/a 100 100644 1 0 0 0 0.0 abc\\xff\\xff - -',
+      '/b 100 100644 1 0 0 0 0.0 abd\\x01\\x01 - - user.a=1',
+      '/c 100 100644 1 0 0 0 0.0 abcd - -',
+      '/d 0 100644 1 0 0 0 0.0 - - -',
+      '/e 0 100644 1 0 0 0 0.0 - - - user.=v',
+      '/f 0 100644 1 0 0 0 0.0 - - - system.posix_acl_default= user.y=2',
+      '',
+    ])
+    // a shared redirect runs into the next entry of the shared table (here the shared metacopy: 16, index 4)
+    const digest = 'ab'.repeat(32)
+    const shared = parse(ROOT + `/a 100 100644 1 0 0 0 0.0 abc - ${digest}\n/b 100 100644 1 0 0 0 0.0 abc - ${digest}\n`)
+    expect(lines(encodeDump(shared))[1]).toBe(`/a 100 100644 1 0 0 0 0.0 abc\\x10\\x04 - ${digest}`)
+  })
+
   it('lists shared xattrs after inline ones, and keeps an inode to 128 shared references', () => {
     const keys = Array.from({ length: 130 }, (_, i) => `user.k${String(i).padStart(3, '0')}`)
     const xattrs = keys.map(k => `${k}=v`).join(' ')
