@@ -213,6 +213,25 @@ function redirectPayload (v: string, next: () => [number, number] | 'chunks' | u
   return out
 }
 
+/** Bytes of an inode's xattr area (§4.6.1): header, shared ids, inline entries padded to 4. */
+function xattrAreaSize (keys: string[], values: string[], inline: number[], nShared: number): number {
+  let size = 12 + 4 * nShared
+  for (const i of inline) size += (entrySize(keys[i]!, values[i]!) + 3) & ~3
+  return size
+}
+
+/**
+ * Whether an external file's chunk table (4 bytes per chunk, §4.8) stays right after its xattrs. The writer pads
+ * the inode so the table starts (xattr area mod 32) bytes into a block; a table too long for the rest of that block
+ * is dropped, and zero padding follows the xattrs instead (§4.10).
+ */
+function chunkTableIsInline (size: number, xattrArea: number): boolean {
+  // chunkbits = bitlength(size - 1), clamped to 12..43; exact in doubles since size < 2^53
+  const chunkbits = Math.min(43, Math.max(12, size <= 1 ? 0 : (size - 1).toString(2).length))
+  const chunks = Math.ceil(size / 2 ** chunkbits)
+  return 4 * chunks <= 4096 - (xattrArea % 32)
+}
+
 /** Replays composefs-info reading an inode: inline xattrs (key order) first, then shared ones (key order). */
 function showInode (img: ImageInode, isRoot: boolean, counts: PairCounts, shared: SharedTable): Shown {
   const { node, keys, values } = img
@@ -260,7 +279,7 @@ function showInode (img: ImageInode, isRoot: boolean, counts: PairCounts, shared
             }
             const following = inline[n + 1]
             if (following !== undefined) return entryHeader(keys[following]!)
-            return isExternalFile(inode) ? 'chunks' : undefined
+            return isExternalFile(inode) && chunkTableIsInline(inode.size, xattrAreaSize(keys, values, inline, refs.length)) ? 'chunks' : undefined
           })
         }
         continue

@@ -102,6 +102,12 @@ describe('writeDump', () => {
       '/f 0 100644 1 0 0 0 0.0 - - - system.posix_acl_default= user.y=2',
       '',
     ])
+    // a file of 1024 chunks has no room for its chunk table after the xattrs: zero padding follows instead
+    const huge = parse(ROOT + '/a 9007199254740991 100644 1 0 0 0 0.0 abc - -\n/b 8000000000000000 100644 1 0 0 0 0.0 abd - -\n')
+    expect(lines(encodeDump(huge)).slice(1, 3)).toEqual([
+      '/a 9007199254740991 100644 1 0 0 0 0.0 abc - -',
+      '/b 8000000000000000 100644 1 0 0 0 0.0 abd\\xff\\xff - -',
+    ])
     // a shared redirect runs into the next entry of the shared table (here the shared metacopy: 16, index 4)
     const digest = 'ab'.repeat(32)
     const shared = parse(ROOT + `/a 100 100644 1 0 0 0 0.0 abc - ${digest}\n/b 100 100644 1 0 0 0 0.0 abc - ${digest}\n`)
