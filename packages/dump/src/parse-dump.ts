@@ -58,6 +58,12 @@ export class DumpParser {
     throw new CfsError('ERR_CFS_DUMP_PARSE', `${where}: ${reason}`, { hint: 'see the composefs dump format in packages/dump/README.md' })
   }
 
+  /** Reports that the next line is longer than DUMP_LINE_MAX, without holding it. */
+  lineTooLong (): never {
+    this.lineNo++
+    this.fail(`line longer than ${DUMP_LINE_MAX} bytes`)
+  }
+
   /** Feeds one line (without its LF) as a byte string. */
   line (text: string): void {
     this.lineNo++
@@ -324,7 +330,7 @@ export function parseDump (bytes: Uint8Array, opts: ParseDumpOptions = {}): Mani
   while (start < buf.length) {
     let end = buf.indexOf(LF, start)
     if (end < 0) end = buf.length
-    if (end - start > DUMP_LINE_MAX) parser.line('\0'.repeat(DUMP_LINE_MAX + 1))
+    if (end - start > DUMP_LINE_MAX) parser.lineTooLong()
     parser.line(buf.toString('latin1', start, end))
     start = end + 1
   }
@@ -348,7 +354,7 @@ export async function readDump (source: AsyncIterable<Uint8Array>, opts: ParseDu
       start = end + 1
     }
     buf = buf.subarray(start)
-    if (buf.length > DUMP_LINE_MAX) parser.line('\0'.repeat(DUMP_LINE_MAX + 1))
+    if (buf.length > DUMP_LINE_MAX) parser.lineTooLong()
     carry = Buffer.from(buf)
   }
   if (carry.length > 0) parser.line(carry.toString('latin1'))

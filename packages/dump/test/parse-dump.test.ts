@@ -143,6 +143,12 @@ describe('parseDump', () => {
     expect(lookupPath(m, '/b')!.inode.mode).toBe(S_IFREG | 0o644)
   })
 
+  it('refuses a line longer than 1 MiB, whole or streamed', async () => {
+    const long = Buffer.from(ROOT + '/a' + 'x'.repeat(1 << 20) + ' 0 100644 1 0 0 0 0.0 - - -\n')
+    expect(() => parseDump(long)).toThrow(/line 2: line longer than 1048576 bytes/)
+    await expect(readDump(chunks(long, 65536))).rejects.toThrow(/line 2: line longer than 1048576 bytes/)
+  })
+
   it('reports a broken gzip stream as ERR_CFS_DECOMPRESS', async () => {
     const gz = gzipSync(Buffer.from(ROOT)).subarray(0, 12)
     expect(() => parseDump(gz)).toThrow(expect.objectContaining({ code: 'ERR_CFS_DECOMPRESS' }))
