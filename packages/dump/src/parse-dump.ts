@@ -112,6 +112,7 @@ export class DumpParser {
       if (rawPayload === '-') this.fail(`hardlink ${show(rawPath)} has no target path`)
       const target = this.decode(rawPayload, 'PAYLOAD')
       if (target.charCodeAt(0) !== 0x2f) this.fail(`hardlink target ${show(rawPayload)} does not start with /`)
+      field(10) // the other fields are ignored, as in C, but must be there
       const inode: LinkInode = makeInode(mode)
       const node = this.attach(path, rawPath, inode)
       const pending = { node, path, target, line: this.lineNo }

@@ -132,6 +132,7 @@ describe('parseDump', () => {
     [ROOT + '/a 0 @100644 1 0 0 0 0.0 /nowhere - -\n', /line 2: hardlink target '\/nowhere' not found/],
     [ROOT + '/d 0 40755 2 0 0 0 0.0 - - -\n/a 0 @100644 1 0 0 0 0.0 /d - -\n', /line 3: hardlink '\/a' points to directory/],
     [ROOT + '/a 0 @100644 1 0 0 0 0.0 - - -\n', /line 2: hardlink '\/a' has no target path/],
+    [ROOT + '/b 0 100644 1 0 0 0 0.0 - - -\n/a 0 @100644 1 0 0 0 0.0 /b\n', /line 3: missing DIGEST field/],
   ])('rejects bad input %#', (text, message) => {
     expect(reject(text)).toMatchObject({ code: 'ERR_CFS_DUMP_PARSE', message: expect.stringMatching(message) as unknown })
   })
