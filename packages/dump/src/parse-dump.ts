@@ -33,6 +33,12 @@ const FIELD_NAMES = ['PATH', 'SIZE', 'MODE', 'NLINK', 'UID', 'GID', 'RDEV', 'MTI
 export interface ParseDumpOptions {
   /** name of the input, used in error messages (default: none) */
   source?: string
+  /**
+   * When given, receives every Node that came from an `@` (hardlink) line. The tree itself does not say which
+   * Node of a shared Inode was the "real" line; mkcomposefs places the inode at that one, so an exact image
+   * writer needs this set (see `hardlinkEntries` of @cfs/erofs and of `writeDump`).
+   */
+  hardlinkEntries?: Set<Node>
 }
 
 interface PendingLink {
@@ -204,7 +210,10 @@ export class DumpParser {
         cur = next
       }
     }
-    for (const link of this.links) link.node.inode = resolve(link)
+    for (const link of this.links) {
+      link.node.inode = resolve(link)
+      this.opts.hardlinkEntries?.add(link.node)
+    }
     return finalizeTree({ root: this.root })
   }
 

@@ -20,6 +20,12 @@ export interface WriteDumpOptions {
    * default options, 1 if the tree has a whiteout (char device with rdev 0), else 0.
    */
   version?: 0 | 1
+  /**
+   * Nodes that were `@` lines of the dump the tree came from (`ParseDumpOptions.hardlinkEntries`). mkcomposefs
+   * marks the directory of a whiteout's non-`@` line as containing a whiteout; without this set, the first
+   * depth-first Node of each inode is taken, which is the composefs-info convention.
+   */
+  hardlinkEntries?: ReadonlySet<Node>
 }
 
 const OVERLAY = 'trusted.overlay.'
@@ -86,13 +92,18 @@ function setSorted (keys: string[], values: string[], key: string, value: string
  * Step B/C of the writer: the xattrs each distinct inode carries in the image. Escaping `trusted.overlay.` keys
  * keeps their order among the others (they all share the prefix), so the model's sorted order carries over.
  */
-function imageInodes (root: Node, version: 0 | 1): Map<Inode, ImageInode> {
+function imageInodes (root: Node, version: 0 | 1, links: ReadonlySet<Node> | undefined): Map<Inode, ImageInode> {
   const out = new Map<Inode, ImageInode>()
   const stack: Array<[Node, Node | undefined]> = [[root, undefined]]
   while (stack.length > 0) {
     const [node, parent] = stack.pop()!
     const inode = node.inode
-    if (out.has(inode)) continue
+    const seen = out.get(inode)
+    if (seen !== undefined) {
+      // a later Node holds the inode when the earlier one was an `@` line
+      if (links !== undefined && links.has(seen.node) && !links.has(node)) { seen.node = node; seen.parent = parent }
+      continue
+    }
     const keys: string[] = []
     const values: string[] = []
     for (const { key, value } of inode.xattrs) {
@@ -313,7 +324,7 @@ function showInode (img: ImageInode, isRoot: boolean, counts: PairCounts, shared
 export function * dumpChunks (manifest: Manifest, opts: WriteDumpOptions = {}): Generator<string> {
   const version = opts.version ?? defaultFormatVersion(manifest)
   const root = manifest.root
-  const inodes = imageInodes(root, version)
+  const inodes = imageInodes(root, version, opts.hardlinkEntries)
   const counts = countPairs(inodes, root)
   const shared = new SharedTable(counts)
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import { Writable } from 'node:stream'
 import { gunzipSync } from 'node:zlib'
 import { fixturePath } from '@cfs/fixtures'
-import { decodeManifest, encodeManifest, type Manifest } from '@cfs/manifest'
+import { decodeManifest, encodeManifest, type Manifest, type Node } from '@cfs/manifest'
 import { parseDump } from '../src/parse-dump.js'
 import { defaultFormatVersion, encodeDump, writeDump } from '../src/write-dump.js'
 
@@ -75,6 +75,24 @@ describe('writeDump', () => {
       '/z 3 @100644 2 0 0 0 0.0 /a abc - user.a=1',
       '',
     ])
+  })
+
+  it('marks the directory of a hardlinked whiteout\'s real line when told which lines were @ lines', () => {
+    const text = ROOT + '/d1 0 40755 2 0 0 0 0.0 - - -\n/d1/w 0 @20644 1 0 0 0 0.0 /d2/w - -\n' +
+      '/d2 0 40755 2 0 0 0 0.0 - - -\n/d2/w 0 20644 1 0 0 0 0.0 - - -\n'
+    const hardlinkEntries = new Set<Node>()
+    const m = parseDump(Buffer.from(text), { hardlinkEntries })
+    // what composefs-info 1.0.8 printed for the mkcomposefs image of this dump
+    expect(lines(encodeDump(m, { hardlinkEntries }))).toEqual([
+      '/ 4096 40755 4 0 0 0 0.0 - - -',
+      '/d1 40 40755 2 0 0 0 0.0 - - -',
+      '/d1/w 0 20644 1 0 0 0 0.0 - - -',
+      '/d2 40 40755 2 0 0 0 0.0 - - - trusted.overlay.opaque=x user.overlay.opaque=x',
+      '/d2/w 0 @20644 1 0 0 0 0.0 /d1/w - -',
+      '',
+    ])
+    // without the set the first depth-first Node holds the inode, as in a canonical dump
+    expect(lines(encodeDump(m))[1]).toBe('/d1 40 40755 2 0 0 0 0.0 - - - trusted.overlay.opaque=x user.overlay.opaque=x')
   })
 
   it('hides writer xattrs, shows escaped overlay xattrs by their own name and external files as payload and digest', () => {
