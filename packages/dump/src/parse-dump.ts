@@ -33,6 +33,12 @@ const FIELD_NAMES = ['PATH', 'SIZE', 'MODE', 'NLINK', 'UID', 'GID', 'RDEV', 'MTI
 export interface ParseDumpOptions {
   /** name of the input, used in error messages (default: none) */
   source?: string
+  /**
+   * When given, receives every Node that came from an `@` (hardlink) line. The tree itself does not say which
+   * Node of a shared Inode was the "real" line; mkcomposefs places the inode at that one, so an exact image
+   * writer needs this set (see `hardlinkEntries` of @cfs/erofs and of `writeDump`).
+   */
+  hardlinkEntries?: Set<Node>
 }
 
 interface PendingLink {
@@ -56,6 +62,12 @@ export class DumpParser {
   private fail (reason: string, line = this.lineNo): never {
     const where = this.opts.source === undefined ? `line ${line}` : `${this.opts.source}: line ${line}`
     throw new CfsError('ERR_CFS_DUMP_PARSE', `${where}: ${reason}`, { hint: 'see the composefs dump format in packages/dump/README.md' })
+  }
+
+  /** Reports that the next line is longer than DUMP_LINE_MAX, without holding it. */
+  lineTooLong (): never {
+    this.lineNo++
+    this.fail(`line longer than ${DUMP_LINE_MAX} bytes`)
   }
 
   /** Feeds one line (without its LF) as a byte string. */
@@ -106,6 +118,7 @@ export class DumpParser {
       if (rawPayload === '-') this.fail(`hardlink ${show(rawPath)} has no target path`)
       const target = this.decode(rawPayload, 'PAYLOAD')
       if (target.charCodeAt(0) !== 0x2f) this.fail(`hardlink target ${show(rawPayload)} does not start with /`)
+      field(10) // the other fields are ignored, as in C, but must be there
       const inode: LinkInode = makeInode(mode)
       const node = this.attach(path, rawPath, inode)
       const pending = { node, path, target, line: this.lineNo }
@@ -197,7 +210,10 @@ export class DumpParser {
         cur = next
       }
     }
-    for (const link of this.links) link.node.inode = resolve(link)
+    for (const link of this.links) {
+      link.node.inode = resolve(link)
+      this.opts.hardlinkEntries?.add(link.node)
+    }
     return finalizeTree({ root: this.root })
   }
 
@@ -239,7 +255,10 @@ export class DumpParser {
       const c = raw.charCodeAt(i)
       if (c < 0x30 || c > top) this.fail(`invalid ${what} ${show(raw)}: expected ${radix === 8 ? 'octal' : 'decimal'} digits`)
     }
-    const v = radix === 8 ? parseInt(raw, 8) : (raw.length > 16 ? Infinity : Number(raw))
+    let digits = raw
+    if (digits.length > 1 && digits.charCodeAt(0) === 0x30) digits = digits.replace(/^0+(?=.)/, '')
+    // beyond 16 digits a double is inexact, and every limit here is below 10^16
+    const v = radix === 8 ? parseInt(digits, 8) : (digits.length > 16 ? Infinity : Number(digits))
     if (!(v <= max)) {
       const limit = max === Number.MAX_SAFE_INTEGER ? '2^53-1 (the largest size cfs supports)' : String(max)
       this.fail(`${what} ${raw.length > 30 ? raw.slice(0, 30) + '…' : raw} is larger than ${limit}`)
@@ -321,7 +340,7 @@ export function parseDump (bytes: Uint8Array, opts: ParseDumpOptions = {}): Mani
   while (start < buf.length) {
     let end = buf.indexOf(LF, start)
     if (end < 0) end = buf.length
-    if (end - start > DUMP_LINE_MAX) parser.line('\0'.repeat(DUMP_LINE_MAX + 1))
+    if (end - start > DUMP_LINE_MAX) parser.lineTooLong()
     parser.line(buf.toString('latin1', start, end))
     start = end + 1
   }
@@ -345,7 +364,7 @@ export async function readDump (source: AsyncIterable<Uint8Array>, opts: ParseDu
       start = end + 1
     }
     buf = buf.subarray(start)
-    if (buf.length > DUMP_LINE_MAX) parser.line('\0'.repeat(DUMP_LINE_MAX + 1))
+    if (buf.length > DUMP_LINE_MAX) parser.lineTooLong()
     carry = Buffer.from(buf)
   }
   if (carry.length > 0) parser.line(carry.toString('latin1'))

@@ -25,7 +25,15 @@ export const dumpCommand: CommandSpec = {
     const version = args['erofs-version'] as 0 | 1 | undefined
     if (typeof args.output !== 'string') {
       if (ctx.json) throw new CfsError('ERR_CFS_USAGE', '--json needs -o FILE (the dump itself goes to stdout)')
-      await writeDump(manifest, ctx.io.stdout, { version })
+      // a reader that stops early (`cfs dump x | head`) is not an error
+      const ignore = (): void => {}
+      ctx.io.stdout.on('error', ignore)
+      try {
+        await writeDump(manifest, ctx.io.stdout, { version })
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') return
+        throw fromSystemError(err, 'cannot write dump to', 'stdout')
+      }
       return
     }
     const out = path.resolve(ctx.io.cwd, args.output)

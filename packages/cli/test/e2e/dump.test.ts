@@ -71,6 +71,19 @@ describe('cfs build --from-dump and cfs dump', () => {
     expect(v1.stdout.toString().split('\n')[0]).toContain(' user.overlay.opaque=x')
   })
 
+  it('stops quietly with exit 0 when its reader goes away', async () => {
+    await cfs(['build', '--from-dump', fixturePath('composefs/config.dump.gz'), '-o', 'config.cfsm'], dir)
+    const r = await new Promise<{ code: number | null, stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'dump', 'config.cfsm'], { cwd: dir })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
+      child.stdout.once('data', () => child.stdout.destroy())
+      child.on('error', reject)
+      child.on('close', (code) => resolve({ code, stderr }))
+    })
+    expect(r).toEqual({ code: 0, stderr: '' })
+  })
+
   it('rejects a bad dump with exit 3 and one stderr line naming the line, writing nothing', async () => {
     const r = await cfs(['build', '--from-dump', fixturePath('composefs/should-fail-dotdot-name.dump'), '-o', 'x.cfsm'], dir)
     expect(r.code).toBe(3)
