@@ -3,8 +3,9 @@
  * then for each mount backend a cold-cache run (drop_caches, fresh mount, `ls -lR`) and warm `ls -lR` runs.
  * External files have digests and payloads but no objects: `ls -lR` only stats, and overlayfs looks up data-only
  * layers lazily (on open), so the store can stay empty. Needs root.
- * Run: pnpm exec tsc -b && pnpm exec tsx scripts/bench-kernel-mount.ts [entries] [--append]
- * Another backend is added by putting a MountBackend into `backends` in main() (see kernelBackend).
+ * Run: pnpm exec tsc -b && pnpm exec tsx scripts/bench-kernel-mount.ts [entries] [--runs=N] [--append]
+ * Backends: kernel (erofs + overlayfs), FUSE (@cfs/mount), and the EROFS layer alone as a reference; another is
+ * added by putting a MountBackend into `backends` in main().
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -14,6 +15,7 @@ import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { writeErofs } from '../packages/erofs/dist/index.js'
 import { ensureImage, mountKernel, unmountKernel } from '../packages/kernel-mount/dist/index.js'
+import { mountImage, type MountedImage } from '../packages/mount/dist/index.js'
 import {
   decodeManifest, encodeManifest, finalizeTree, makeInode, objectPathOf, S_IFDIR, S_IFLNK, S_IFREG, type Manifest, type Node,
 } from '../packages/manifest/dist/index.js'
@@ -31,6 +33,16 @@ export function kernelBackend (runDir: string): MountBackend {
     name: 'kernel (erofs + overlayfs)',
     mount: async (manifestPath, mountpoint, storeDir) => { await mountKernel({ manifestPath, mountpoint, storeDir, runDir }) },
     unmount: async (mountpoint) => { await unmountKernel(mountpoint) },
+  }
+}
+
+/** `cfs mount --backend fuse`: the FUSE server runs on a worker thread of this process. */
+export function fuseBackend (): MountBackend {
+  const mounted = new Map<string, MountedImage>()
+  return {
+    name: 'FUSE (@cfs/mount)',
+    mount: async (manifestPath, mountpoint, storeDir) => { mounted.set(mountpoint, await mountImage({ manifestPath, mountpoint, storeDir })) },
+    unmount: async (mountpoint) => { await mounted.get(mountpoint)?.unmount(); mounted.delete(mountpoint) },
   }
 }
 
@@ -96,7 +108,7 @@ const ms = (x: number): string => x >= 100 ? x.toFixed(0) : x.toFixed(1)
 async function main (): Promise<void> {
   const entries = Number(process.argv.find(a => /^\d+$/.test(a)) ?? 65536)
   const append = process.argv.includes('--append')
-  const runs = 3
+  const runs = Number(process.argv.find(a => a.startsWith('--runs='))?.slice(7) ?? 5)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
   const rows: string[] = []
   try {
@@ -132,7 +144,7 @@ async function main (): Promise<void> {
     rows.push(`| of which: writeErofs (in memory) | ${ms(median(builds))} ms | ${ms(Math.min(...builds))} ms |`)
     rows.push(`| cached image lookup (manifest sha256 + header check) | ${ms(reuse)} ms | |`)
 
-    const backends: MountBackend[] = [kernelBackend(path.join(dir, 'run')), erofsOnlyBackend(cacheDir)]
+    const backends: MountBackend[] = [kernelBackend(path.join(dir, 'run')), fuseBackend(), erofsOnlyBackend(cacheDir)]
     for (const backend of backends) {
       const mnt = path.join(dir, 'mnt')
       fs.mkdirSync(mnt, { recursive: true })
