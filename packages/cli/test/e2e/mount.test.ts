@@ -115,7 +115,7 @@ describeFuse('cfs mount / cfs umount', () => {
     try {
       const r = await cfs('umount', mnt, '--json')
       expect(r.code).toBe(0)
-      expect(JSON.parse(r.stdout)).toEqual({ mountpoint: mnt, lazy: true })
+      expect(JSON.parse(r.stdout)).toEqual({ backend: 'fuse', mountpoint: mnt, lazy: true })
       expect(mountTypeAt(mnt)).toBeUndefined()
       expect(alive(pid)).toBe(true)
     } finally { user.kill('SIGKILL') }
