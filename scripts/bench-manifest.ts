@@ -1,0 +1,58 @@
+/**
+ * Manifest size and speed benchmark: `pnpm exec tsx scripts/bench-manifest.ts [entries]`.
+ * Compares the manifest with `gzip -9` and `xz -9` of the composefs text dump of the same tree, for
+ * fixtures/composefs/config.dump.gz and for a synthetic OS-shaped tree, and times encode, decode and lookup.
+
+ * The dump text of the synthetic tree comes from a benchmark-only writer (scripts/bench-dump-text.ts).
+ */
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as zlib from 'node:zlib'
+import { fixturePath } from '@cfs/fixtures'
+import { decodeManifest, encodeManifest, lookupPath, walkDepthFirst, type Manifest } from '../packages/manifest/src/index.js'
+import { readDump, writeDump } from './bench-dump-text.js'
+import { syntheticTree } from '../packages/manifest/test/synthetic-tree.js'
+
+function time<T> (runs: number, f: () => T): { ms: number, value: T } {
+  let best = Infinity
+  let value: T | undefined
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint()
+    value = f()
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  return { ms: best, value: value! }
+}
+
+function paths (m: Manifest): string[] {
+  const out: string[] = []
+  walkDepthFirst(m, (p) => { out.push(p) })
+  return out
+}
+
+function bench (label: string, m: Manifest, dumpText: Buffer): void {
+  let nodes = 0
+  walkDepthFirst(m, () => { nodes++ })
+  const enc = time(5, () => encodeManifest(m))
+  const bytes = enc.value
+  const dec = time(5, () => decodeManifest(bytes))
+  const all = paths(dec.value)
+  const sample = Array.from({ length: 10000 }, (_, i) => all[(i * 7919) % all.length]!)
+  const look = time(5, () => { for (const p of sample) lookupPath(dec.value, p) })
+  const gz = execFileSync('gzip', ['-9', '-c'], { input: dumpText, maxBuffer: 1 << 30 }).length
+  const xz = execFileSync('xz', ['-9', '-c'], { input: dumpText, maxBuffer: 1 << 30 }).length
+  const row = `| ${label} | ${nodes} | ${dumpText.length} | ${gz} | ${xz} | **${bytes.length}** | ${(bytes.length / xz * 100).toFixed(1)}% | ${enc.ms.toFixed(1)} | ${dec.ms.toFixed(1)} | ${(look.ms * 1000 / sample.length).toFixed(2)} |`
+  console.log(row)
+}
+
+const entries = Number(process.argv[2] ?? 100000)
+console.log(`machine: ${os.cpus()[0]?.model} ×${os.cpus().length}, node ${process.version}, load ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`)
+console.log('| tree | entries | dump B | gzip -9 B | xz -9 B | manifest B | vs xz | encode ms | decode ms | lookup µs |')
+console.log('|---|---|---|---|---|---|---|---|---|---|')
+const configText = zlib.gunzipSync(fs.readFileSync(fixturePath('composefs/config.dump.gz')))
+bench('config.dump.gz', readDump(configText.toString('latin1')), configText)
+for (const n of [65536, entries]) {
+  const m = syntheticTree(n, 1)
+  bench(`synthetic ${n}`, m, Buffer.from(writeDump(m), 'latin1'))
+}
