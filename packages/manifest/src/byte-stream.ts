@@ -44,6 +44,11 @@ export class ByteWriter {
     this.length += b.length
   }
 
+  hex (h: string): void {
+    this.reserve(h.length / 2)
+    this.length += this.buf.write(h, this.length, 'hex')
+  }
+
   /** A byte string (one byte per char), without a length. */
   latin1 (s: string): void {
     this.reserve(s.length)

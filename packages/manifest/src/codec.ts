@@ -29,7 +29,7 @@ type Column = typeof COLUMNS[number]
 const BODY_ITEMS = 2 + 2 * COLUMNS.length + 1
 
 /** Fixed brotli settings: part of the format, since the compressed bytes are part of the manifest digest. */
-export const BROTLI_QUALITY = 9
+export const BROTLI_QUALITY = 5
 export const BROTLI_LGWIN = 22
 /** Decompressed columns may total at most this plus EXPANSION_MAX times the body size. */
 export const RAW_BASE_MAX = 16 * 1024 * 1024
@@ -51,8 +51,22 @@ const OBJECT_PATH_RE = /^[0-9a-f]{2}\/[0-9a-f]{62}$/
 
 const packr = new Packr({ useRecords: false })
 
-function treeInvalid (detail: string, path: string): never {
-  throw new CfsError('ERR_CFS_TREE_INVALID', `cannot encode manifest: ${detail} at ${JSON.stringify(path)}`)
+/** A node on the encoder's walk; paths are built only for error messages. */
+interface Entry { node: Node, parent: Entry | undefined, prev: string }
+
+function pathOf (at: Entry): string {
+  const parts: string[] = []
+  for (let e: Entry | undefined = at; e?.parent !== undefined; e = e.parent) parts.push(e.node.name)
+  return '/' + parts.reverse().join('/')
+}
+
+function treeInvalid (detail: string, at: Entry): never {
+  throw new CfsError('ERR_CFS_TREE_INVALID', `cannot encode manifest: ${detail} at ${JSON.stringify(pathOf(at))}`)
+}
+
+/** payload === objectPathOf(digest), for the digest's hex, without building the path. */
+function isObjectPathOf (payload: string, hex: string): boolean {
+  return payload.length === 65 && payload.charCodeAt(2) === 0x2f && payload.startsWith(hex.slice(0, 2)) && payload.endsWith(hex.slice(2))
 }
 
 function compress (raw: Buffer): Buffer {
@@ -62,6 +76,7 @@ function compress (raw: Buffer): Buffer {
       [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
       [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_LGWIN,
       [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_GENERIC,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
     },
   })
 }
@@ -73,7 +88,7 @@ function intern<K> (table: Map<K, number>, key: K): number {
   return i
 }
 
-function sortedChildren (node: Node, path: string): Node[] {
+function sortedChildren (node: Node, at: Entry): Node[] {
   const kids = node.children!
   let sorted = true
   for (let i = 1; i < kids.length; i++) if (!(kids[i - 1]!.name < kids[i]!.name)) { sorted = false; break }
@@ -81,8 +96,8 @@ function sortedChildren (node: Node, path: string): Node[] {
   for (let i = 0; i < out.length; i++) {
     const name = out[i]!.name
     const p = nameProblem(name)
-    if (p !== undefined) treeInvalid(p, path)
-    if (i > 0 && out[i - 1]!.name === name) treeInvalid(`duplicate name ${JSON.stringify(name)}`, path)
+    if (p !== undefined) treeInvalid(`${p}: ${JSON.stringify(name)}`, at)
+    if (i > 0 && out[i - 1]!.name === name) treeInvalid(`duplicate name ${JSON.stringify(name)}`, at)
   }
   return out
 }
@@ -102,12 +117,13 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
     const i = objects.get(hex)
     if (i !== undefined) { col.objects.uint(i + 1); return }
     objects.set(hex, objects.size)
-    objectTable.bytes(Buffer.from(hex, 'hex'))
+    objectTable.hex(hex)
     col.objects.uint(0)
   }
   const inodeIds = new Map<Inode, number>()
   const modes = new Map<number, number>()
   const owners = new Map<string, number>()
+  const ownerList: Array<[number, number]> = []
   const keys = new Map<string, number>()
   const values = new Map<string, number>()
   const sets = new Map<string, number>()
@@ -115,16 +131,21 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
   let nodes = 0
   let prevSec = 0
 
-  const addInode = (inode: Inode, path: string, subdirs: number): void => {
+  const addInode = (inode: Inode, at: Entry, subdirs: number): void => {
     let xattrs = inode.xattrs
-    if (xattrsProblem(xattrs) !== undefined) {
+    if (xattrs.length > 0 && xattrsProblem(xattrs) !== undefined) {
       xattrs = xattrs.slice().sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+      const p = xattrsProblem(xattrs)
+      if (p !== undefined) treeInvalid(p, at)
     }
-    const problem = inodeProblem({ ...inode, xattrs }, true)
-    if (problem !== undefined) treeInvalid(problem, path)
+    const problem = inodeProblem(inode, false)
+    if (problem !== undefined) treeInvalid(problem, at)
     const isDir = (inode.mode & S_IFMT) === S_IFDIR
     col.modes.uint(intern(modes, inode.mode))
-    col.owners.uint(intern(owners, `${inode.uid}:${inode.gid}`))
+    const ownerKey = `${inode.uid}:${inode.gid}`
+    let owner = owners.get(ownerKey)
+    if (owner === undefined) { owner = owners.size; owners.set(ownerKey, owner); ownerList.push([inode.uid, inode.gid]) }
+    col.owners.uint(owner)
     col.nlinks.sint(inode.nlink - (isDir ? 2 + subdirs : 1))
     col.rdevs.uint(inode.rdev)
     col.mtimes.sint(inode.mtimeSec - prevSec)
@@ -139,11 +160,16 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
       col.xattrs.uint(i + 1)
     }
     let flags = 0
-    if (inode.digest !== undefined) { flags |= FLAG_DIGEST; addObject(Buffer.from(inode.digest.buffer, inode.digest.byteOffset, 32).toString('hex')) }
+    let hex: string | undefined
+    if (inode.digest !== undefined) {
+      flags |= FLAG_DIGEST
+      hex = Buffer.from(inode.digest.buffer, inode.digest.byteOffset, 32).toString('hex')
+      addObject(hex)
+    }
     if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
     if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
     if (inode.payload !== undefined) {
-      if (inode.digest !== undefined && inode.payload === objectPathOf(inode.digest)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
+      if (hex !== undefined && isObjectPathOf(inode.payload, hex)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
       else if (OBJECT_PATH_RE.test(inode.payload)) {
         flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
         addObject(inode.payload.slice(0, 2) + inode.payload.slice(3))
@@ -153,12 +179,14 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
   }
 
   const root = manifest.root
-  if ((root.inode.mode & S_IFMT) !== S_IFDIR) treeInvalid('the root is not a directory', '/')
-  if (root.name !== '') treeInvalid('the root has a name', '/')
+  const rootEntry: Entry = { node: root, parent: undefined, prev: '' }
+  if ((root.inode.mode & S_IFMT) !== S_IFDIR) treeInvalid('the root is not a directory', rootEntry)
+  if (root.name !== '') treeInvalid('the root has a name', rootEntry)
   // Depth-first pre-order (the composefs dump order) with an explicit stack: trees can be deep.
-  const stack: Array<{ node: Node, path: string, prev: string }> = [{ node: root, path: '/', prev: '' }]
+  const stack: Entry[] = [rootEntry]
   while (stack.length > 0) {
-    const { node, path, prev } = stack.pop()!
+    const at = stack.pop()!
+    const { node, prev } = at
     const inode = node.inode
     const isDir = (inode.mode & S_IFMT) === S_IFDIR
     nodes++
@@ -170,30 +198,29 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
       while (k < prev.length && k < name.length && prev.charCodeAt(k) === name.charCodeAt(k)) k++
       col.names.uint(k)
       col.names.cstring(k === 0 ? name : name.slice(k))
-      if (known !== undefined && isDir) treeInvalid('a directory inode is shared (directory hardlink)', path)
+      if (known !== undefined && isDir) treeInvalid('a directory inode is shared (directory hardlink)', at)
       col.links.uint(known === undefined ? 0 : known + 1)
     }
     let children: Node[] = []
     if (isDir) {
-      if (node.children !== undefined) children = sortedChildren(node, path)
+      if (node.children !== undefined) children = sortedChildren(node, at)
       col.dirs.uint(children.length)
-    } else if (node.children !== undefined) treeInvalid('a non-directory has children', path)
+    } else if (node.children !== undefined) treeInvalid('a non-directory has children', at)
     if (known === undefined) {
       inodeIds.set(inode, inodeIds.size)
       let subdirs = 0
       for (const c of children) if ((c.inode.mode & S_IFMT) === S_IFDIR) subdirs++
-      addInode(inode, path, subdirs)
+      addInode(inode, at, subdirs)
     }
-    const prefix = path === '/' ? '/' : path + '/'
     for (let i = children.length - 1; i >= 0; i--) {
-      stack.push({ node: children[i]!, path: prefix + children[i]!.name, prev: i === 0 ? '' : children[i - 1]!.name })
+      stack.push({ node: children[i]!, parent: at, prev: i === 0 ? '' : children[i - 1]!.name })
     }
   }
 
   const t = col.tables
   t.uint(modes.size); for (const m of modes.keys()) t.uint(m)
   t.uint(owners.size)
-  for (const o of owners.keys()) { const [u, g] = o.split(':'); t.uint(Number(u)); t.uint(Number(g)) }
+  for (const [u, g] of ownerList) { t.uint(u); t.uint(g) }
   t.uint(keys.size); for (const k of keys.keys()) t.lstring(k)
   t.uint(values.size); for (const v of values.keys()) t.lstring(v)
   t.uint(setList.length)
@@ -278,8 +305,10 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   const objectTable = Buffer.from(bin(2 + 2 * COLUMNS.length)) // a copy: decoded digests outlive `bytes`
   if (objectTable.length % 32 !== 0) corrupt(`object table of ${objectTable.length} bytes is not a multiple of 32`)
   const objectCount = objectTable.length / 32
+  const objectHex = objectTable.toString('hex')
+  const objectViews: Buffer[] = []
   let nextObject = 0
-  const object = (): Buffer => {
+  const object = (): number => {
     const ref = col.objects.uint()
     let i: number
     if (ref === 0) {
@@ -289,8 +318,11 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       if (ref > nextObject) corrupt(`reference to object ${ref - 1} before its first use`)
       i = ref - 1
     }
-    return objectTable.subarray(32 * i, 32 * i + 32)
+    return i
   }
+  // one Buffer per distinct object, shared by the inodes that hold it
+  const digestOf = (i: number): Buffer => objectViews[i] ?? (objectViews[i] = objectTable.subarray(32 * i, 32 * i + 32))
+  const pathOfObject = (i: number): string => `${objectHex.slice(64 * i, 64 * i + 2)}/${objectHex.slice(64 * i + 2, 64 * i + 64)}`
 
   // Every node but the root costs at least 2 name bytes, every inode at least one byte per inode column:
   // checked before anything is sized by these counts.
@@ -338,12 +370,14 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     const size = col.sizes.uint()
     const setIndex = col.xattrs.uint()
     const set = setIndex === 0 ? undefined : setTable[setUse.take(setIndex - 1)]
-    const inode: Inode = { mode, uid, gid, nlink: 0, rdev, mtimeSec, mtimeNsec, size, xattrs: set === undefined ? [] : set.map(x => ({ key: x.key, value: x.value })) }
+    const inode: Inode = { mode, uid, gid, nlink: 0, rdev, mtimeSec, mtimeNsec, size, xattrs: set === undefined ? [] : set.slice() }
     const flags = col.flags.upTo(FLAGS_MAX, 'flags')
+    let digestIndex = -1
     const type = mode & S_IFMT
     if ((flags & FLAG_DIGEST) !== 0) {
       if (type !== S_IFREG) invalid(`digest on inode ${i}, which is not a regular file`)
-      inode.digest = object()
+      digestIndex = object()
+      inode.digest = digestOf(digestIndex)
     }
     if ((flags & FLAG_INLINE) !== 0) {
       if (type !== S_IFREG || size > INLINE_LIMIT) invalid(`inline content on inode ${i} (mode ${mode.toString(8)}, size ${size})`)
@@ -356,12 +390,12 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     const payloadKind = flags >> PAYLOAD_SHIFT
     if (payloadKind !== PAYLOAD_NONE && type !== S_IFREG) invalid(`payload on inode ${i}, which is not a regular file`)
     if (payloadKind === PAYLOAD_DERIVED) {
-      if (inode.digest === undefined) corrupt(`derived payload without a digest on inode ${i}`)
-      inode.payload = objectPathOf(inode.digest)
+      if (digestIndex < 0) corrupt(`derived payload without a digest on inode ${i}`)
+      inode.payload = pathOfObject(digestIndex)
     } else if (payloadKind === PAYLOAD_HASHED) {
-      const hex = object().toString('hex')
-      inode.payload = `${hex.slice(0, 2)}/${hex.slice(2)}`
-      if (inode.digest !== undefined && inode.payload === objectPathOf(inode.digest)) corrupt(`payload of inode ${i} should be derived`)
+      const o = object()
+      if (o === digestIndex) corrupt(`payload of inode ${i} should be derived`)
+      inode.payload = pathOfObject(o)
     } else if (payloadKind === PAYLOAD_LITERAL) {
       inode.payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
       if (OBJECT_PATH_RE.test(inode.payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
