@@ -37,7 +37,7 @@ const int = (rnd: () => number, n: number): number => Math.floor(rnd() * n)
 
 /** Byte-level mutations of the whole file. */
 const byteMutators: Mutator[] = [
-  (b, r) => { const c = Buffer.from(b); for (let k = 1 + int(r, 4); k > 0; k--) c[int(r, c.length)] ^= 1 << int(r, 8); return c },
+  (b, r) => { const c = Buffer.from(b); for (let k = 1 + int(r, 4); k > 0; k--) { const at = int(r, c.length); c[at] = c[at]! ^ (1 << int(r, 8)) }; return c },
   (b, r) => { const c = Buffer.from(b); for (let k = 1 + int(r, 4); k > 0; k--) c[int(r, c.length)] = int(r, 256); return c },
   (b, r) => b.subarray(0, int(r, b.length)),
   (b, r) => { const at = int(r, b.length); return Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: 1 + int(r, 8) }, () => int(r, 256))), b.subarray(at)]) },

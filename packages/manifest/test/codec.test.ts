@@ -6,7 +6,7 @@ import { finalizeTree, lookupPath, directorySize, walkDepthFirst } from '../src/
 import { columnsOf, repack } from './repack.js'
 import { syntheticTree } from './synthetic-tree.js'
 
-const PINNED_SYNTHETIC_2000_7 = 'sha256:8df000d488e0db6bdea02a94cc48edf20bda658be37ebb7ff2afb3fc6a91486e'
+const PINNED_SYNTHETIC_2000_7 = 'sha256:c1899d1649415f96181302e8e971e26de3f12392b4c58154f15f7b81aa7483f9'
 const PINNED_TINY = 'sha256:79a05f68639f57e17e20e2ba25ed2c3d62d4425b00f1bcae194834177c1d2915'
 
 function sample (order: 'asc' | 'desc'): Manifest {

@@ -75,7 +75,7 @@ export function syntheticTree (entries: number, seed = 1, order: 'asc' | 'shuffl
       if ((k < 0.12 && depth < 10) || depth === 0) {
         node = { name, inode: mkInode(S_IFDIR | 0o755, sel), children: [] }
         kids.push(node)
-        grow(node, depth + 1, sel)
+        queue.push([node, depth + 1, sel])
         continue
       } else if (k < 0.22) {
         const target = `../${pick(WORDS)}/${pick(STEMS)}${pick(EXTS)}`
@@ -109,7 +109,12 @@ export function syntheticTree (entries: number, seed = 1, order: 'asc' | 'shuffl
     }
   }
 
+  // breadth-first, so the top levels are wide as in a real image; the root grows again if the queue runs dry
   const root: Node = { name: '', inode: mkInode(S_IFDIR | 0o755, 'root'), children: [] }
-  while (count < entries) grow(root, 0, 'root') // the root keeps growing until the tree is big enough
+  const queue: Array<[Node, number, string]> = []
+  while (count < entries) {
+    const next = queue.shift()
+    if (next === undefined) grow(root, 0, 'root'); else grow(...next)
+  }
   return finalizeTree({ root })
 }
