@@ -3,7 +3,7 @@ import { CfsError } from '@cfs/errors'
 import { COLUMNS, decodeManifest, encodeManifest, manifestDigest, MANIFEST_VERSION } from '../src/codec.js'
 import { isDir, makeInode, objectPathOf, S_IFDIR, S_IFREG, S_IFLNK, type Inode, type Manifest, type Node } from '../src/model.js'
 import { finalizeTree, lookupPath, directorySize, walkDepthFirst } from '../src/tree.js'
-import { columnsOf, repack } from './repack.js'
+import { columnsOf, repack, type ColumnName } from './repack.js'
 import { syntheticTree } from './synthetic-tree.js'
 
 const PINNED_SYNTHETIC_2000_7 = 'sha256:c1899d1649415f96181302e8e971e26de3f12392b4c58154f15f7b81aa7483f9'
@@ -206,5 +206,32 @@ describe('manifest format v2', () => {
   it('refuses every truncation of a manifest with ERR_CFS_MANIFEST_CORRUPT', () => {
     const bytes = Buffer.from(encodeManifest(syntheticTree(60, 5)))
     for (let n = 0; n < bytes.length; n++) expect(codeOf(() => decodeManifest(bytes.subarray(0, n)))).toBe('ERR_CFS_MANIFEST_CORRUPT')
+  })
+})
+
+describe('the worked example of docs/manifest-format.md', () => {
+  it('has the documented columns and digest', () => {
+    const m = finalizeTree({
+      root: {
+        name: '',
+        inode: makeInode(S_IFDIR | 0o755, { mtimeSec: 1700000000 }),
+        children: [
+          { name: 'hello.txt', inode: makeInode(S_IFREG | 0o644, { size: 3, inline: Buffer.from('hi\n'), mtimeSec: 1700000000, xattrs: [{ key: 'security.selinux', value: Buffer.from('system_u:object_r:etc_t:s0\0') }] }) },
+          { name: 'help', inode: makeInode(S_IFLNK | 0o777, { target: 'hello.txt', size: 9, mtimeSec: 1700000000 }) },
+          { name: 'lib.so', inode: makeInode(S_IFREG | 0o755, { size: 123456, digest: Buffer.alloc(32, 0x11), payload: '11/' + '11'.repeat(31), mtimeSec: 1700000001, mtimeNsec: 5 }) },
+        ],
+      },
+    })
+    const bytes = encodeManifest(m)
+    const hex = (c: ColumnName): string => columnsOf(bytes).raw.get(c)!.toString('hex')
+    expect(hex('names')).toBe('0068656c6c6f2e74787400037000006c69622e736f00')
+    expect(hex('mtimes')).toBe('80c49fd50c000002')
+    expect(hex('sizes')).toBe('000309c0c407')
+    expect(hex('flags')).toBe('00020409')
+    expect(hex('tables')).toBe('04ed8301a48302ffc302ed83020100000110' + Buffer.from('security.selinux').toString('hex') + '011b' + Buffer.from('system_u:object_r:etc_t:s0\0').toString('hex') + '01010000')
+    expect(hex('objects')).toBe('00')
+    expect(bytes.length).toBe(303)
+    expect(Buffer.from(bytes).subarray(0, 16).toString('hex')).toBe('4346534d02dc0025040416c41a8b0a80')
+    expect(manifestDigest(bytes)).toBe('sha256:11997f7e31bca79f7e1144e785953c741587a66286c35db9769311d73745ddd9')
   })
 })
