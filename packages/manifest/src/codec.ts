@@ -153,8 +153,14 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
     col.nsecs.uint(inode.mtimeNsec)
     col.sizes.uint(inode.size)
     if (xattrs.length === 0) { col.xattrs.uint(0) } else {
-      const pairs: Array<[number, number]> = xattrs.map(x => [intern(keys, x.key), intern(values, Buffer.from(x.value.buffer, x.value.byteOffset, x.value.byteLength).toString('latin1'))])
-      const id = pairs.join(';')
+      const pairs: Array<[number, number]> = []
+      let id = ''
+      for (const x of xattrs) {
+        const k = intern(keys, x.key)
+        const v = intern(values, Buffer.from(x.value.buffer, x.value.byteOffset, x.value.byteLength).toString('latin1'))
+        pairs.push([k, v])
+        id += `${k},${v};`
+      }
       let i = sets.get(id)
       if (i === undefined) { i = sets.size; sets.set(id, i); setList.push(pairs) }
       col.xattrs.uint(i + 1)
@@ -362,7 +368,8 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   for (let i = 0; i < inodeCount; i++) {
     const mode = modeTable[modeUse.take(col.modes.uint())]!
     const [uid, gid] = ownerTable[ownerUse.take(col.owners.uint())]!
-    nlinkDelta.push(col.nlinks.sint())
+    const nlinkD = col.nlinks.sint()
+    nlinkDelta.push(nlinkD)
     const rdev = col.rdevs.upTo(0xffffffff, 'rdev')
     const mtimeSec = prevSec + col.mtimes.sint()
     prevSec = mtimeSec
@@ -370,7 +377,8 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     const size = col.sizes.uint()
     const setIndex = col.xattrs.uint()
     const set = setIndex === 0 ? undefined : setTable[setUse.take(setIndex - 1)]
-    const inode: Inode = { mode, uid, gid, nlink: 0, rdev, mtimeSec, mtimeNsec, size, xattrs: set === undefined ? [] : set.slice() }
+    // a directory's nlink needs its subdirectories: finished when the walk closes it
+    const inode: Inode = { mode, uid, gid, nlink: (mode & S_IFMT) === S_IFDIR ? 0 : 1 + nlinkD, rdev, mtimeSec, mtimeNsec, size, xattrs: set === undefined ? [] : set.slice() }
     const flags = col.flags.upTo(FLAGS_MAX, 'flags')
     let digestIndex = -1
     const type = mode & S_IFMT
@@ -400,6 +408,8 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       inode.payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
       if (OBJECT_PATH_RE.test(inode.payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
     }
+    const problem = inodeProblem(inode, false)
+    if (problem !== undefined) invalid(`${problem} (inode ${i})`)
     inodes.push(inode)
   }
   modeUse.done(); ownerUse.done(); setUse.done()
@@ -409,16 +419,21 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   const rootInode = inodes[0]!
   if ((rootInode.mode & S_IFMT) !== S_IFDIR) invalid('the root is not a directory')
   const root: Node = { name: '', inode: rootInode }
-  const dirNodes: Node[] = []
-  const open: Array<{ children: Node[], left: number }> = []
-  const openDir = (node: Node, nodesLeft: number): void => {
+  interface OpenDir { children: Node[], left: number, inode: Inode, delta: number, subdirs: number }
+  const open: OpenDir[] = []
+  const closeDir = (inode: Inode, subdirs: number, delta: number): void => {
+    const nlink = 2 + subdirs + delta
+    if (nlink < 0 || nlink > 0xffffffff) invalid(`directory nlink ${nlink} out of range`)
+    inode.nlink = nlink
+  }
+  const openDir = (node: Node, id: number, nodesLeft: number): void => {
     const count = col.dirs.upTo(nodesLeft, 'child count')
     const children: Node[] = []
     node.children = children
-    dirNodes.push(node)
-    if (count > 0) open.push({ children, left: count })
+    if (count > 0) open.push({ children, left: count, inode: node.inode, delta: nlinkDelta[id]!, subdirs: 0 })
+    else closeDir(node.inode, 0, nlinkDelta[id]!)
   }
-  openDir(root, nodeCount - 1)
+  openDir(root, 0, nodeCount - 1)
   let nextInode = 1
   const names = col.names
   for (let k = 1; k < nodeCount; k++) {
@@ -435,6 +450,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     if (prev !== undefined && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
     const link = col.links.uint()
     let inode: Inode
+    const id = link === 0 ? nextInode : link - 1
     if (link === 0) {
       if (nextInode >= inodeCount) corrupt('more new inodes than the inode count')
       inode = inodes[nextInode++]!
@@ -445,24 +461,15 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     }
     const node: Node = { name, inode }
     top.children.push(node)
-    if (--top.left === 0) open.pop()
-    if ((inode.mode & S_IFMT) === S_IFDIR) openDir(node, nodeCount - 1 - k)
+    const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    if (isDir) top.subdirs++
+    if (--top.left === 0) { open.pop(); closeDir(top.inode, top.subdirs, top.delta) }
+    if (isDir) openDir(node, id, nodeCount - 1 - k)
   }
   if (open.length > 0) corrupt('directories hold more children than there are nodes')
   if (nextInode !== inodeCount) corrupt(`${inodeCount - nextInode} inodes not reached from the root`)
   names.end(); col.links.end(); col.dirs.end()
 
-  for (const dir of dirNodes) {
-    let subdirs = 0
-    for (const c of dir.children!) if ((c.inode.mode & S_IFMT) === S_IFDIR) subdirs++
-    dir.inode.nlink = 2 + subdirs
-  }
-  for (let i = 0; i < inodeCount; i++) {
-    const inode = inodes[i]!
-    inode.nlink = (inode.mode & S_IFMT) === S_IFDIR ? inode.nlink + nlinkDelta[i]! : 1 + nlinkDelta[i]!
-    const problem = inodeProblem(inode, false)
-    if (problem !== undefined) invalid(`${problem} (inode ${i})`)
-  }
   return { root }
 }
 
