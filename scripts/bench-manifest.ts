@@ -3,7 +3,7 @@
  * Compares the manifest with `gzip -9` and `xz -9` of the composefs text dump of the same tree, for
  * fixtures/composefs/config.dump.gz and for a synthetic OS-shaped tree, and times encode, decode and lookup.
 
- * The dump text of the synthetic tree comes from a benchmark-only writer (scripts/bench-dump-text.ts).
+ * Dumps are read and written by @cfs/dump (the synthetic tree's dump text is `encodeDump` of it).
  */
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -11,7 +11,7 @@ import * as os from 'node:os'
 import * as zlib from 'node:zlib'
 import { fixturePath } from '@cfs/fixtures'
 import { decodeManifest, encodeManifest, lookupPath, walkDepthFirst, type Manifest } from '../packages/manifest/src/index.js'
-import { readDump, writeDump } from './bench-dump-text.js'
+import { encodeDump, parseDump } from '../packages/dump/src/index.js'
 import { syntheticTree } from '../packages/manifest/test/synthetic-tree.js'
 
 /** Best wall time and best process CPU time (all threads, so GC helpers count) over `runs`. */
@@ -55,10 +55,12 @@ const entries = Number(process.argv[2] ?? 100000)
 console.log(`machine: ${os.cpus()[0]?.model} ×${os.cpus().length}, node ${process.version}, load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`)
 console.log('| tree | entries | dump B | gzip -9 B | xz -9 B | manifest B | vs xz | encode ms wall / cpu | decode ms wall / cpu | lookup µs |')
 console.log('|---|---|---|---|---|---|---|---|---|---|')
-const configText = zlib.gunzipSync(fs.readFileSync(fixturePath('composefs/config.dump.gz')))
-bench('config.dump.gz', readDump(configText.toString('latin1')), configText)
+for (const rel of ['composefs/config.dump.gz', 'composefs-random/r5001.dump.gz']) {
+  const text = zlib.gunzipSync(fs.readFileSync(fixturePath(rel)))
+  bench(rel.split('/')[1]!, parseDump(text), text)
+}
 for (const n of [65536, entries]) {
   const m = syntheticTree(n, 1)
-  bench(`synthetic ${n}`, m, Buffer.from(writeDump(m), 'latin1'))
+  bench(`synthetic ${n}`, m, encodeDump(m))
 }
 console.log(`load average after: ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`)
