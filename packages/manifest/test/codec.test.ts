@@ -235,3 +235,23 @@ describe('the worked example of docs/manifest-format.md', () => {
     expect(manifestDigest(bytes)).toBe('sha256:11997f7e31bca79f7e1144e785953c741587a66286c35db9769311d73745ddd9')
   })
 })
+
+describe('deep trees', () => {
+  it('encodes and decodes a 20,000-level directory chain without recursion', () => {
+    const root: Node = { name: '', inode: makeInode(S_IFDIR | 0o755), children: [] }
+    let dir = root
+    for (let i = 0; i < 20000; i++) {
+      const next: Node = { name: 'd', inode: makeInode(S_IFDIR | 0o755, { nlink: 3 }), children: [] }
+      dir.children!.push(next)
+      dir = next
+    }
+    dir.inode.nlink = 2
+    root.inode.nlink = 3
+    const bytes = encodeManifest({ root })
+    const back = decodeManifest(bytes)
+    let depth = 0
+    for (let n: Node | undefined = back.root; n !== undefined; n = n.children?.[0]) depth++
+    expect(depth).toBe(20001)
+    expect(lookupPath(back, '/d/d/d')!.inode.nlink).toBe(3)
+  })
+})

@@ -68,7 +68,8 @@ export const lsCommand: CommandSpec = {
     const recursive = args.recursive === true
     const start: Row = { path: at.path, node: at.node, isRoot: at.node === manifest.root }
     if (!isDir(start.node.inode)) {
-      return { text: textOf([start], r => displayBytes(r.path)).join('\n'), json: { path: displayBytes(start.path), entries: [jsonOf(start)] } }
+      // named as typed, like ls -l does; JSON carries the resolved path
+      return { text: textOf([start], () => String(args.path)).join('\n'), json: { path: displayBytes(start.path), entries: [jsonOf(start)] } }
     }
     const blocks: string[] = []
     const entries: Array<Record<string, unknown>> = []
