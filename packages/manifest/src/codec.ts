@@ -13,7 +13,7 @@ import { Packr } from 'msgpackr'
 import { CfsError } from '@cfs/errors'
 import { sha256, type Digest } from '@cfs/digest'
 import { ByteReader, ByteWriter } from './byte-stream.js'
-import { readEnvelope } from './envelope.js'
+import { readEnvelope } from './read-envelope.js'
 import { inodeProblem, nameProblem, xattrsProblem, PAYLOAD_MAX } from './invariants.js'
 import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, objectPathOf, type Inode, type Manifest, type Node, type Xattr } from './model.js'
 

@@ -6,7 +6,7 @@ import { bytesOf, fileKind, isRegular, objectPathOf } from '@cfs/manifest'
 import { defaultStorePath, OBJECTS_DIR } from '@cfs/store'
 import type { CommandSpec } from '../command.js'
 import { displayBytes } from '../display-bytes.js'
-import { readManifestFile } from '../manifest-file.js'
+import { readManifestFile } from '../read-manifest-file.js'
 import { resolvePath } from '../tree-view.js'
 
 const CHUNK = 256 * 1024

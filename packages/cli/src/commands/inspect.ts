@@ -2,7 +2,7 @@ import { fileKind, isRegular, MANIFEST_VERSION, manifestDigest, objectPathOf, wa
 import type { CommandSpec } from '../command.js'
 import { displayBytes } from '../display-bytes.js'
 import { formatBytes } from '../format-bytes.js'
-import { readManifestFile } from '../manifest-file.js'
+import { readManifestFile } from '../read-manifest-file.js'
 
 const LARGEST = 10
 

@@ -1,7 +1,7 @@
 import { directorySize, fileKind, isDir, S_IFMT, S_IFCHR, S_IFBLK, type Node } from '@cfs/manifest'
 import type { CommandSpec } from '../command.js'
 import { displayBytes } from '../display-bytes.js'
-import { readManifestFile } from '../manifest-file.js'
+import { readManifestFile } from '../read-manifest-file.js'
 import { formatTime, modeString, resolvePath, splitDev } from '../tree-view.js'
 
 interface Row { path: string, node: Node, isRoot: boolean }
