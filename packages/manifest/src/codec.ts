@@ -2,7 +2,7 @@
  * Manifest bytes: magic `CFSM`, one version byte, then a MessagePack body written by msgpackr (`useRecords:
  * false`, so any MessagePack decoder reads it). The body is columnar: the tree is walked depth-first in name order
  * and each field goes to its own varint column, repeated values go through tables, every column is
- * brotli-compressed on its own, and the incompressible 32-byte digests are stored raw. docs/manifest-format.md
+ * brotli-compressed on its own, and the incompressible 32-byte digests are stored raw, once each. docs/manifest-format.md
  * and packages/manifest/README.md specify every byte.
  *
  * Decoding never trusts a length: the envelope reader slices only what exists, decompression is capped by a
@@ -15,7 +15,7 @@ import { sha256, type Digest } from '@cfs/digest'
 import { ByteReader, ByteWriter } from './byte-stream.js'
 import { readEnvelope } from './read-envelope.js'
 import { inodeProblem, nameProblem, xattrsProblem, PAYLOAD_MAX } from './invariants.js'
-import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, objectPathOf, type Inode, type Manifest, type Node, type Xattr } from './model.js'
+import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, type Inode, type Manifest, type Node, type Xattr } from './model.js'
 
 export const MANIFEST_MAGIC = Buffer.from('CFSM', 'latin1')
 export const MANIFEST_VERSION = 2
@@ -44,7 +44,7 @@ const PAYLOAD_NONE = 0
 const PAYLOAD_DERIVED = 1
 /** payload has the object path shape `hh/h{62}` (lowercase hex) but is not derived: an object table entry */
 const PAYLOAD_HASHED = 2
-/** any other payload: a length-prefixed byte string */
+/** any other payload: a NUL-terminated byte string in the payloads column */
 const PAYLOAD_LITERAL = 3
 const FLAGS_MAX = 31
 const OBJECT_PATH_RE = /^[0-9a-f]{2}\/[0-9a-f]{62}$/

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -134,6 +134,25 @@ describe('cfs inspect, ls and cat', () => {
     const noStore = await cfs('cat', img.manifestFile, '/bin/big')
     expect(noStore.code).toBe(4)
     expect(noStore.stderr).toContain('/nonexistent-cfs-store/objects/')
+  })
+
+  it('cat stops quietly when its reader goes away, and reports other write errors as I/O', async () => {
+    const child = spawn(process.execPath, [BIN, 'cat', img.manifestFile, '/bin/big', '--store', img.store], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.stdout.once('data', () => { child.stdout.destroy() })
+    const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+    expect([code, stderr]).toEqual([0, ''])
+    if (fs.existsSync('/dev/full')) {
+      const full = fs.openSync('/dev/full', 'w')
+      try {
+        const r = spawnSync(process.execPath, [BIN, 'cat', img.manifestFile, '/bin/big', '--store', img.store], { stdio: ['ignore', full, 'pipe'] })
+        expect(r.status).toBe(5)
+        expect(r.stderr.toString()).toContain('ERR_CFS_IO')
+      } finally { fs.closeSync(full) }
+    } else {
+      console.log('skipped the write-error half: no /dev/full on this system')
+    }
   })
 
   it('refuses directories, missing paths, missing and corrupt manifests with their exit codes', async () => {
