@@ -64,12 +64,14 @@ export const lsCommand: CommandSpec = {
   ],
   handler: async (args, ctx) => {
     const { manifest } = await readManifestFile(String(args.manifest), ctx.io.cwd)
-    const at = resolvePath(manifest, String(args.path ?? '/'), false)
+    const typed = String(args.path ?? '/')
+    // like ls -l: a final symlink is listed itself, unless the path ends in a slash
+    const at = resolvePath(manifest, typed, typed.length > 1 && typed.endsWith('/'))
     const recursive = args.recursive === true
     const start: Row = { path: at.path, node: at.node, isRoot: at.node === manifest.root }
     if (!isDir(start.node.inode)) {
       // named as typed, like ls -l does; JSON carries the resolved path
-      return { text: textOf([start], () => String(args.path)).join('\n'), json: { path: displayBytes(start.path), entries: [jsonOf(start)] } }
+      return { text: textOf([start], () => typed).join('\n'), json: { path: displayBytes(start.path), entries: [jsonOf(start)] } }
     }
     const blocks: string[] = []
     const entries: Array<Record<string, unknown>> = []
