@@ -50,6 +50,9 @@ function pick<T> (r: () => number, xs: readonly T[]): T { return xs[int(r, xs.le
 const COLUMN_NAMES: ColumnName[] = ['names', 'links', 'dirs', 'modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes', 'xattrs', 'flags', 'tables', 'targets', 'inline', 'payloads', 'objects']
 
 /** Mutations inside one decompressed column, recompressed: these reach the tree checks behind brotli. */
+/** the counts and the declared column lengths */
+const NUMBER_ITEMS = [0, 1, ...COLUMN_NAMES.map((_, k) => 2 + 2 * k)]
+
 const parsedCache = new Map<Buffer, ReturnType<typeof columnsOf>>()
 const columnMutator: Mutator = (b, r) => {
   const column = pick(r, COLUMN_NAMES)
@@ -57,7 +60,7 @@ const columnMutator: Mutator = (b, r) => {
   let parsed = parsedCache.get(b)
   if (parsed === undefined) { parsed = columnsOf(b); parsedCache.set(b, parsed) }
   return repack(b, column, raw => raw.length === 0 ? Buffer.from([int(r, 256)]) : edit(raw, r),
-    r() < 0.1 ? items => { items[int(r, 2)] = int(r, 70000) } : undefined, parsed)
+    r() < 0.1 ? items => { items[pick(r, NUMBER_ITEMS)] = pick(r, [0, 1, int(r, 70000), 0xffffffff]) } : undefined, parsed)
 }
 
 describe('decodeManifest under fuzzing', () => {
