@@ -69,6 +69,19 @@ function isObjectPathOf (payload: string, hex: string): boolean {
   return payload.length === 65 && payload.charCodeAt(2) === 0x2f && payload.startsWith(hex.slice(0, 2)) && payload.endsWith(hex.slice(2))
 }
 
+function sameXattrs (a: readonly Xattr[], b: readonly Xattr[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!
+    const y = b[i]!
+    if (x.key !== y.key) return false
+    if (x.value === y.value) continue
+    if (x.value.length !== y.value.length) return false
+    for (let j = 0; j < x.value.length; j++) if (x.value[j] !== y.value[j]) return false
+  }
+  return true
+}
+
 function compress (raw: Buffer): Buffer {
   if (raw.length === 0) return Buffer.alloc(0)
   return zlib.brotliCompressSync(raw, {
@@ -130,6 +143,13 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
   const setList: Array<Array<[number, number]>> = []
   let nodes = 0
   let prevSec = 0
+  // Neighbouring inodes usually share owner and xattrs (labels follow directories): compare with the previous
+  // inode before paying for string keys and map lookups.
+  let lastUid = -1
+  let lastGid = -1
+  let lastOwner = 0
+  let lastXattrs: Xattr[] = []
+  let lastSet = 0
 
   const addInode = (inode: Inode, at: Entry, subdirs: number): void => {
     let xattrs = inode.xattrs
@@ -142,17 +162,22 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
     if (problem !== undefined) treeInvalid(problem, at)
     const isDir = (inode.mode & S_IFMT) === S_IFDIR
     col.modes.uint(intern(modes, inode.mode))
-    const ownerKey = `${inode.uid}:${inode.gid}`
-    let owner = owners.get(ownerKey)
-    if (owner === undefined) { owner = owners.size; owners.set(ownerKey, owner); ownerList.push([inode.uid, inode.gid]) }
-    col.owners.uint(owner)
+    if (inode.uid !== lastUid || inode.gid !== lastGid) {
+      const ownerKey = `${inode.uid}:${inode.gid}`
+      let owner = owners.get(ownerKey)
+      if (owner === undefined) { owner = owners.size; owners.set(ownerKey, owner); ownerList.push([inode.uid, inode.gid]) }
+      lastUid = inode.uid
+      lastGid = inode.gid
+      lastOwner = owner
+    }
+    col.owners.uint(lastOwner)
     col.nlinks.sint(inode.nlink - (isDir ? 2 + subdirs : 1))
     col.rdevs.uint(inode.rdev)
     col.mtimes.sint(inode.mtimeSec - prevSec)
     prevSec = inode.mtimeSec
     col.nsecs.uint(inode.mtimeNsec)
     col.sizes.uint(inode.size)
-    if (xattrs.length === 0) { col.xattrs.uint(0) } else {
+    if (xattrs.length === 0) { col.xattrs.uint(0) } else if (sameXattrs(xattrs, lastXattrs)) { col.xattrs.uint(lastSet) } else {
       const pairs: Array<[number, number]> = []
       let id = ''
       for (const x of xattrs) {
@@ -163,7 +188,9 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
       }
       let i = sets.get(id)
       if (i === undefined) { i = sets.size; sets.set(id, i); setList.push(pairs) }
-      col.xattrs.uint(i + 1)
+      lastXattrs = xattrs
+      lastSet = i + 1
+      col.xattrs.uint(lastSet)
     }
     let flags = 0
     let hex: string | undefined
