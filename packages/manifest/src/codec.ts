@@ -355,7 +355,15 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   // one Buffer per distinct object, shared by the inodes that hold it
   const digestOf = (i: number): Buffer => objectViews[i] ?? (objectViews[i] = objectTable.subarray(32 * i, 32 * i + 32))
-  const pathOfObject = (i: number): string => `${objectHex.slice(64 * i, 64 * i + 2)}/${objectHex.slice(64 * i + 2, 64 * i + 64)}`
+  // one flat string per path (a template of two slices would leave four small objects per file for the GC)
+  const pathScratch = Buffer.alloc(65)
+  const pathOfObject = (i: number): string => {
+    pathScratch.write(objectHex.slice(64 * i, 64 * i + 64), 1, 'latin1')
+    pathScratch[0] = pathScratch[1]!
+    pathScratch[1] = pathScratch[2]!
+    pathScratch[2] = 0x2f
+    return pathScratch.toString('latin1')
+  }
 
   // Every node but the root costs at least 2 name bytes, every inode at least one byte per inode column:
   // checked before anything is sized by these counts.
