@@ -306,7 +306,8 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     throw new CfsError('ERR_CFS_MANIFEST_CORRUPT', 'not a cfs manifest (bad magic)', { hint: 'pass a file written by cfs build' })
   }
   if (buf[4] !== MANIFEST_VERSION) {
-    throw new CfsError('ERR_CFS_MANIFEST_VERSION', `unsupported manifest version ${buf[4]} (this cfs reads ${MANIFEST_VERSION})`)
+    throw new CfsError('ERR_CFS_MANIFEST_VERSION', `unsupported manifest version ${buf[4]} (this cfs reads ${MANIFEST_VERSION})`,
+      { hint: 'rebuild the image with this version of cfs' })
   }
   const body = buf.subarray(HEADER_SIZE)
   const items = readEnvelope(body, BODY_ITEMS)
