@@ -7,7 +7,7 @@ import * as path from 'node:path'
 
 const LAYERS: Record<string, number> = {
   errors: 0, digest: 0,
-  tar: 1, store: 1, manifest: 1,
+  tar: 1, store: 1, manifest: 1, fuse: 1,
   oci: 2, dump: 2, erofs: 2,
   build: 3, verify: 3, diff: 3, mount: 3,
   cli: 4,

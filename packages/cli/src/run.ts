@@ -29,7 +29,7 @@ export async function run (argv: string[], io: Io): Promise<number> {
       .strict()
       .recommendCommands()
       .demandCommand(1, 'give a command; see cfs --help')
-      .wrap(Math.min(100, (io.stdout as { columns?: number }).columns ?? 100))
+      .wrap(null)
       .exitProcess(false)
       .fail((msg, err) => {
         if (err !== undefined && err !== null) throw err

@@ -15,12 +15,15 @@ export const FSVERITY_HASH_SIZE = 32
 const DESCRIPTOR_SIZE = 256
 const HASHES_PER_BLOCK = FSVERITY_BLOCK_SIZE / FSVERITY_HASH_SIZE
 
-type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer
+type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: 'latin1') => string
 // crypto.hash (Node ≥ 20.12) avoids creating a Hash object per 4 KiB block, which dominates the cost otherwise.
+// Asking for a latin1 string rather than a Buffer skips Node's slow 'buffer' encoding check and an allocation: the
+// 32-char one-byte string is written straight into the level buffer. Measured ~25% faster per block
+// (scripts/bench-verify.ts).
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash
-const sha256Block: (data: Uint8Array) => Buffer = oneShot !== undefined
-  ? (data) => oneShot('sha256', data, 'buffer')
-  : (data) => crypto.createHash('sha256').update(data).digest()
+const sha256Latin1: (data: Uint8Array) => string = oneShot !== undefined
+  ? (data) => oneShot('sha256', data, 'latin1')
+  : (data) => crypto.createHash('sha256').update(data).digest('binary')
 
 export class FsVerityHasher {
   /** pending bytes per tree level; level 0 holds file data, level n ≥ 1 holds hashes of level n − 1 */
@@ -42,13 +45,13 @@ export class FsVerityHasher {
       const fill = this.fills[0]!
       if (fill === FSVERITY_BLOCK_SIZE) {
         // more data arrived for a full block: flush it
-        this.pushHash(1, sha256Block(this.buffers[0]!))
+        this.pushHash(1, sha256Latin1(this.buffers[0]!))
         this.fills[0] = 0
         continue
       }
       if (fill === 0 && len - off > FSVERITY_BLOCK_SIZE) {
         // a whole block with more data after it in this chunk: hash it in place
-        this.pushHash(1, sha256Block(data.subarray(off, off + FSVERITY_BLOCK_SIZE)))
+        this.pushHash(1, sha256Latin1(data.subarray(off, off + FSVERITY_BLOCK_SIZE)))
         off += FSVERITY_BLOCK_SIZE
         continue
       }
@@ -69,16 +72,17 @@ export class FsVerityHasher {
       for (let level = 0; ; level++) {
         const buf = this.buffers[level]!
         buf.fill(0, this.fills[level]!)
-        const hash = sha256Block(buf)
-        if (level === this.top) { hash.copy(root); break }
+        const hash = sha256Latin1(buf)
+        if (level === this.top) { root.write(hash, 0, 'latin1'); break }
         this.fills[level] = 0
         this.pushHash(level + 1, hash)
       }
     }
-    return sha256Block(fsverityDescriptor(this.total, root))
+    return Buffer.from(sha256Latin1(fsverityDescriptor(this.total, root)), 'latin1')
   }
 
-  private pushHash (level: number, hash: Uint8Array): void {
+  /** `hash` is 32 bytes as a latin1 string */
+  private pushHash (level: number, hash: string): void {
     if (level > this.top) this.top = level
     if (this.buffers.length <= level) {
       this.buffers.push(Buffer.alloc(FSVERITY_BLOCK_SIZE))
@@ -86,10 +90,10 @@ export class FsVerityHasher {
     }
     let fill = this.fills[level]!
     if (fill === FSVERITY_BLOCK_SIZE) {
-      this.pushHash(level + 1, sha256Block(this.buffers[level]!))
+      this.pushHash(level + 1, sha256Latin1(this.buffers[level]!))
       fill = 0
     }
-    this.buffers[level]!.set(hash, fill)
+    this.buffers[level]!.write(hash, fill, FSVERITY_HASH_SIZE, 'latin1')
     this.fills[level] = fill + FSVERITY_HASH_SIZE
   }
 }

@@ -33,6 +33,12 @@ const FIELD_NAMES = ['PATH', 'SIZE', 'MODE', 'NLINK', 'UID', 'GID', 'RDEV', 'MTI
 export interface ParseDumpOptions {
   /** name of the input, used in error messages (default: none) */
   source?: string
+  /**
+   * When given, receives every Node that came from an `@` (hardlink) line. The tree itself does not say which
+   * Node of a shared Inode was the "real" line; mkcomposefs places the inode at that one, so an exact image
+   * writer needs this set (see `hardlinkEntries` of @cfs/erofs and of `writeDump`).
+   */
+  hardlinkEntries?: Set<Node>
 }
 
 interface PendingLink {
@@ -56,6 +62,12 @@ export class DumpParser {
   private fail (reason: string, line = this.lineNo): never {
     const where = this.opts.source === undefined ? `line ${line}` : `${this.opts.source}: line ${line}`
     throw new CfsError('ERR_CFS_DUMP_PARSE', `${where}: ${reason}`, { hint: 'see the composefs dump format in packages/dump/README.md' })
+  }
+
+  /** Reports that the next line is longer than DUMP_LINE_MAX, without holding it. */
+  lineTooLong (): never {
+    this.lineNo++
+    this.fail(`line longer than ${DUMP_LINE_MAX} bytes`)
   }
 
   /** Feeds one line (without its LF) as a byte string. */
@@ -106,6 +118,7 @@ export class DumpParser {
       if (rawPayload === '-') this.fail(`hardlink ${show(rawPath)} has no target path`)
       const target = this.decode(rawPayload, 'PAYLOAD')
       if (target.charCodeAt(0) !== 0x2f) this.fail(`hardlink target ${show(rawPayload)} does not start with /`)
+      field(10) // the other fields are ignored, as in C, but must be there
       const inode: LinkInode = makeInode(mode)
       const node = this.attach(path, rawPath, inode)
       const pending = { node, path, target, line: this.lineNo }
@@ -197,7 +210,10 @@ export class DumpParser {
         cur = next
       }
     }
-    for (const link of this.links) link.node.inode = resolve(link)
+    for (const link of this.links) {
+      link.node.inode = resolve(link)
+      this.opts.hardlinkEntries?.add(link.node)
+    }
     return finalizeTree({ root: this.root })
   }
 
@@ -324,7 +340,7 @@ export function parseDump (bytes: Uint8Array, opts: ParseDumpOptions = {}): Mani
   while (start < buf.length) {
     let end = buf.indexOf(LF, start)
     if (end < 0) end = buf.length
-    if (end - start > DUMP_LINE_MAX) parser.line('\0'.repeat(DUMP_LINE_MAX + 1))
+    if (end - start > DUMP_LINE_MAX) parser.lineTooLong()
     parser.line(buf.toString('latin1', start, end))
     start = end + 1
   }
@@ -348,7 +364,7 @@ export async function readDump (source: AsyncIterable<Uint8Array>, opts: ParseDu
       start = end + 1
     }
     buf = buf.subarray(start)
-    if (buf.length > DUMP_LINE_MAX) parser.line('\0'.repeat(DUMP_LINE_MAX + 1))
+    if (buf.length > DUMP_LINE_MAX) parser.lineTooLong()
     carry = Buffer.from(buf)
   }
   if (carry.length > 0) parser.line(carry.toString('latin1'))

@@ -20,6 +20,12 @@ export interface WriteDumpOptions {
    * default options, 1 if the tree has a whiteout (char device with rdev 0), else 0.
    */
   version?: 0 | 1
+  /**
+   * Nodes that were `@` lines of the dump the tree came from (`ParseDumpOptions.hardlinkEntries`). mkcomposefs
+   * marks the directory of a whiteout's non-`@` line as containing a whiteout; without this set, the first
+   * depth-first Node of each inode is taken, which is the composefs-info convention.
+   */
+  hardlinkEntries?: ReadonlySet<Node>
 }
 
 const OVERLAY = 'trusted.overlay.'
@@ -86,13 +92,18 @@ function setSorted (keys: string[], values: string[], key: string, value: string
  * Step B/C of the writer: the xattrs each distinct inode carries in the image. Escaping `trusted.overlay.` keys
  * keeps their order among the others (they all share the prefix), so the model's sorted order carries over.
  */
-function imageInodes (root: Node, version: 0 | 1): Map<Inode, ImageInode> {
+function imageInodes (root: Node, version: 0 | 1, links: ReadonlySet<Node> | undefined): Map<Inode, ImageInode> {
   const out = new Map<Inode, ImageInode>()
   const stack: Array<[Node, Node | undefined]> = [[root, undefined]]
   while (stack.length > 0) {
     const [node, parent] = stack.pop()!
     const inode = node.inode
-    if (out.has(inode)) continue
+    const seen = out.get(inode)
+    if (seen !== undefined) {
+      // a later Node holds the inode when the earlier one was an `@` line
+      if (links !== undefined && links.has(seen.node) && !links.has(node)) { seen.node = node; seen.parent = parent }
+      continue
+    }
     const keys: string[] = []
     const values: string[] = []
     for (const { key, value } of inode.xattrs) {
@@ -168,8 +179,72 @@ function escapeKey (k: string): string {
   return e
 }
 
+/** EROFS xattr name prefixes and their indices, tried in this order (spec §4.6.2). */
+const PREFIXES: ReadonlyArray<[string, number]> = [
+  ['user.', 1], ['system.posix_acl_access', 2], ['system.posix_acl_default', 3], ['trusted.', 4], ['security.', 6],
+]
+/** The first two bytes of a stored xattr entry: e_name_len (suffix length) and e_name_index. */
+function entryHeader (key: string): [number, number] {
+  for (const [prefix, index] of PREFIXES) if (key.startsWith(prefix)) return [key.length - prefix.length, index]
+  return [key.length, 0]
+}
+/** Size of a stored xattr entry before padding: 4-byte header, name suffix, value. */
+function entrySize (key: string, value: string): number { return 4 + entryHeader(key)[0] + value.length }
+
+/** The shared xattr table in on-disk order: key descending, then value length descending, then value descending. */
+class SharedTable {
+  private sorted: Array<[string, string]> | undefined
+  constructor (private readonly counts: PairCounts) {}
+  /** The pair stored right after (key, value), or undefined at the end of the table. */
+  after (key: string, value: string): [string, string] | undefined {
+    if (this.sorted === undefined) {
+      const all: Array<[string, string]> = []
+      for (const [k, byValue] of this.counts) for (const [v, n] of byValue) if (n > 1) all.push([k, v])
+      all.sort(([ka, va], [kb, vb]) => ka !== kb ? (ka < kb ? 1 : -1) : va.length !== vb.length ? vb.length - va.length : va < vb ? 1 : va > vb ? -1 : 0)
+      this.sorted = all
+    }
+    const i = this.sorted.findIndex(([k, v]) => k === key && v === value)
+    return this.sorted[i + 1]
+  }
+}
+
+/**
+ * The payload composefs-info derives from a redirect value (§4.14): it drops the leading '/' but copies one
+ * value's length from there, so it runs two bytes past the value (up to a NUL). They are padding (NUL) unless
+ * the entry ends on a 4-byte boundary; then they are the next entry's header, or the 0xff chunk table that
+ * follows an external file's inline xattrs. The end of the shared table is taken as zeros.
+ */
+function redirectPayload (v: string, next: () => [number, number] | 'chunks' | undefined): string {
+  if (v.length <= 1 || v[0] !== '/') return v
+  if (entrySize(REDIRECT, v) % 4 !== 0) return v.slice(1)
+  const after = next()
+  const extra = after === 'chunks' ? [0xff, 0xff] : after ?? [0, 0]
+  let out = v.slice(1)
+  for (const b of extra) { if (b === 0) break; out += String.fromCharCode(b) }
+  return out
+}
+
+/** Bytes of an inode's xattr area (§4.6.1): header, shared ids, inline entries padded to 4. */
+function xattrAreaSize (keys: string[], values: string[], inline: number[], nShared: number): number {
+  let size = 12 + 4 * nShared
+  for (const i of inline) size += (entrySize(keys[i]!, values[i]!) + 3) & ~3
+  return size
+}
+
+/**
+ * Whether an external file's chunk table (4 bytes per chunk, §4.8) stays right after its xattrs. The writer pads
+ * the inode so the table starts (xattr area mod 32) bytes into a block; a table too long for the rest of that block
+ * is dropped, and zero padding follows the xattrs instead (§4.10).
+ */
+function chunkTableIsInline (size: number, xattrArea: number): boolean {
+  // chunkbits = bitlength(size - 1), clamped to 12..43; exact in doubles since size < 2^53
+  const chunkbits = Math.min(43, Math.max(12, size <= 1 ? 0 : (size - 1).toString(2).length))
+  const chunks = Math.ceil(size / 2 ** chunkbits)
+  return 4 * chunks <= 4096 - (xattrArea % 32)
+}
+
 /** Replays composefs-info reading an inode: inline xattrs (key order) first, then shared ones (key order). */
-function showInode (img: ImageInode, isRoot: boolean, counts: PairCounts): Shown {
+function showInode (img: ImageInode, isRoot: boolean, counts: PairCounts, shared: SharedTable): Shown {
   const { node, keys, values } = img
   const inode = node.inode
   const type = inode.mode & S_IFMT
@@ -186,24 +261,38 @@ function showInode (img: ImageInode, isRoot: boolean, counts: PairCounts): Shown
   } else if ((type === S_IFCHR || type === S_IFBLK) && !whiteout) rdev = inode.rdev
 
   // inline entries first, then at most MAX_SHARED_REFS shared references, both in key order
-  const order: number[] = []
+  const inline: number[] = []
   const refs: number[] = []
   for (let i = 0; i < keys.length; i++) {
-    if (refs.length < MAX_SHARED_REFS && counts.get(keys[i]!)!.get(values[i]!)! > 1) refs.push(i); else order.push(i)
+    if (refs.length < MAX_SHARED_REFS && counts.get(keys[i]!)!.get(values[i]!)! > 1) refs.push(i); else inline.push(i)
   }
-  for (const i of refs) order.push(i)
+  // the reader stops when 4 bytes or less are left, so a last inline entry of exactly 4 bytes (a bare prefix such
+  // as `system.posix_acl_access` with an empty value) is never seen
+  const last = inline[inline.length - 1]
+  const readInline = last !== undefined && entrySize(keys[last]!, values[last]!) === 4 ? inline.length - 1 : inline.length
 
   let digest: string | undefined
   let text = ''
-  for (const i of order) {
+  const count = readInline + refs.length
+  for (let n = 0; n < count; n++) {
+    const isShared = n >= readInline
+    const i = isShared ? refs[n - readInline]! : inline[n]!
     const k = keys[i]!
     const v = values[i]!
     const isReg = (mode & S_IFMT) === S_IFREG
     if (k.startsWith(OVERLAY)) {
       if (k === REDIRECT) {
-        // the image's reader also strips one leading '/'; it reads past the value when the entry has no padding,
-        // which a standard `xx/…` payload never triggers (spec §4.14)
-        if (isReg) payload = v.length > 1 && v[0] === '/' ? v.slice(1) : v
+        if (isReg) {
+          payload = redirectPayload(v, () => {
+            if (isShared) {
+              const after = shared.after(k, v)
+              return after === undefined ? undefined : entryHeader(after[0])
+            }
+            const following = inline[n + 1]
+            if (following !== undefined) return entryHeader(keys[following]!)
+            return isExternalFile(inode) && chunkTableIsInline(inode.size, xattrAreaSize(keys, values, inline, refs.length)) ? 'chunks' : undefined
+          })
+        }
         continue
       }
       if (k === METACOPY) {
@@ -235,8 +324,9 @@ function showInode (img: ImageInode, isRoot: boolean, counts: PairCounts): Shown
 export function * dumpChunks (manifest: Manifest, opts: WriteDumpOptions = {}): Generator<string> {
   const version = opts.version ?? defaultFormatVersion(manifest)
   const root = manifest.root
-  const inodes = imageInodes(root, version)
+  const inodes = imageInodes(root, version, opts.hardlinkEntries)
   const counts = countPairs(inodes, root)
+  const shared = new SharedTable(counts)
 
   let out = ''
   // explicit stack instead of recursion: deep trees must not overflow, and a generator cannot yield from a callback
@@ -247,7 +337,7 @@ export function * dumpChunks (manifest: Manifest, opts: WriteDumpOptions = {}): 
     const img = inodes.get(inode)!
     const link = img.firstPath !== undefined
     if (!link) img.firstPath = path
-    const s = img.shown ?? (img.shown = showInode(img, node === root, counts))
+    const s = img.shown ?? (img.shown = showInode(img, node === root, counts, shared))
     let nlink = inode.nlink
     if (node.children !== undefined) {
       nlink = 2

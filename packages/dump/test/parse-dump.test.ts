@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { fixturePath } from '@cfs/fixtures'
-import { encodeManifest, lookupPath, S_IFCHR, S_IFREG, type Manifest } from '@cfs/manifest'
+import { encodeManifest, lookupPath, S_IFCHR, S_IFREG, type Manifest, type Node } from '@cfs/manifest'
 import { parseDump, readDump } from '../src/parse-dump.js'
 
 const COMPOSEFS = fixturePath('composefs')
@@ -92,6 +92,9 @@ describe('parseDump', () => {
     expect(lookupPath(m, '/a')!.inode).toBe(c)
     expect(lookupPath(m, '/b')!.inode).toBe(c)
     expect(c.nlink).toBe(7)
+    const hardlinkEntries = new Set<Node>()
+    const again = parseDump(Buffer.from(ROOT + '/a 0 @100644 1 0 0 0 0.0 /c - -\n/c 3 100644 7 0 0 0 0.0 - abc -\n'), { hardlinkEntries })
+    expect([...hardlinkEntries]).toEqual([lookupPath(again, '/a')])
   })
 
   it.each([
@@ -132,6 +135,7 @@ describe('parseDump', () => {
     [ROOT + '/a 0 @100644 1 0 0 0 0.0 /nowhere - -\n', /line 2: hardlink target '\/nowhere' not found/],
     [ROOT + '/d 0 40755 2 0 0 0 0.0 - - -\n/a 0 @100644 1 0 0 0 0.0 /d - -\n', /line 3: hardlink '\/a' points to directory/],
     [ROOT + '/a 0 @100644 1 0 0 0 0.0 - - -\n', /line 2: hardlink '\/a' has no target path/],
+    [ROOT + '/b 0 100644 1 0 0 0 0.0 - - -\n/a 0 @100644 1 0 0 0 0.0 /b\n', /line 3: missing DIGEST field/],
   ])('rejects bad input %#', (text, message) => {
     expect(reject(text)).toMatchObject({ code: 'ERR_CFS_DUMP_PARSE', message: expect.stringMatching(message) as unknown })
   })
@@ -141,6 +145,12 @@ describe('parseDump', () => {
     expect(lookupPath(m, '/a')!.inode.xattrs).toHaveLength(1)
     expect(lookupPath(m, '/a')!.inode.xattrs[0]!.value[0]).toBe(0x77)
     expect(lookupPath(m, '/b')!.inode.mode).toBe(S_IFREG | 0o644)
+  })
+
+  it('refuses a line longer than 1 MiB, whole or streamed', async () => {
+    const long = Buffer.from(ROOT + '/a' + 'x'.repeat(1 << 20) + ' 0 100644 1 0 0 0 0.0 - - -\n')
+    expect(() => parseDump(long)).toThrow(/line 2: line longer than 1048576 bytes/)
+    await expect(readDump(chunks(long, 65536))).rejects.toThrow(/line 2: line longer than 1048576 bytes/)
   })
 
   it('reports a broken gzip stream as ERR_CFS_DECOMPRESS', async () => {

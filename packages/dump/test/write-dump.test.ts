@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import { Writable } from 'node:stream'
 import { gunzipSync } from 'node:zlib'
 import { fixturePath } from '@cfs/fixtures'
-import { decodeManifest, encodeManifest, type Manifest } from '@cfs/manifest'
+import { decodeManifest, encodeManifest, type Manifest, type Node } from '@cfs/manifest'
 import { parseDump } from '../src/parse-dump.js'
 import { defaultFormatVersion, encodeDump, writeDump } from '../src/write-dump.js'
 
@@ -77,10 +77,59 @@ describe('writeDump', () => {
     ])
   })
 
+  it('marks the directory of a hardlinked whiteout\'s real line when told which lines were @ lines', () => {
+    const text = ROOT + '/d1 0 40755 2 0 0 0 0.0 - - -\n/d1/w 0 @20644 1 0 0 0 0.0 /d2/w - -\n' +
+      '/d2 0 40755 2 0 0 0 0.0 - - -\n/d2/w 0 20644 1 0 0 0 0.0 - - -\n'
+    const hardlinkEntries = new Set<Node>()
+    const m = parseDump(Buffer.from(text), { hardlinkEntries })
+    // what composefs-info 1.0.8 printed for the mkcomposefs image of this dump
+    expect(lines(encodeDump(m, { hardlinkEntries }))).toEqual([
+      '/ 4096 40755 4 0 0 0 0.0 - - -',
+      '/d1 40 40755 2 0 0 0 0.0 - - -',
+      '/d1/w 0 20644 1 0 0 0 0.0 - - -',
+      '/d2 40 40755 2 0 0 0 0.0 - - - trusted.overlay.opaque=x user.overlay.opaque=x',
+      '/d2/w 0 @20644 1 0 0 0 0.0 /d1/w - -',
+      '',
+    ])
+    // without the set the first depth-first Node holds the inode, as in a canonical dump
+    expect(lines(encodeDump(m))[1]).toBe('/d1 40 40755 2 0 0 0 0.0 - - - trusted.overlay.opaque=x user.overlay.opaque=x')
+  })
+
   it('hides writer xattrs, shows escaped overlay xattrs by their own name and external files as payload and digest', () => {
     const hex = '0f'.repeat(32)
     const m = parse(ROOT + `/f 100000 100644 1 0 0 0 0.0 0f/${'0f'.repeat(31)} - ${hex} trusted.overlay.redirect=x trusted.overlay.overlay.y=\\x3d\n`)
     expect(lines(encodeDump(m))[1]).toBe(`/f 100000 100644 1 0 0 0 0.0 0f/${'0f'.repeat(31)} - ${hex} trusted.overlay.overlay.y=\\x3d trusted.overlay.redirect=x`)
+  })
+
+  it('copies composefs-info reading past a redirect value and skipping a bare 4-byte last inline xattr', () => {
+    // expected lines are what composefs-info 1.0.8 printed for the mkcomposefs image of this dump
+    const m = parse(ROOT + [
+      '/a 100 100644 1 0 0 0 0.0 abc - -', // redirect '/abc' fills its entry: the 0xff chunk table follows
+      '/b 100 100644 1 0 0 0 0.0 abd - - user.a=1', // followed by the header of user.a (suffix length 1, index 1)
+      '/c 100 100644 1 0 0 0 0.0 abcd - -', // padded entry: nothing extra
+      '/d 0 100644 1 0 0 0 0.0 - - - user.=', // 4-byte last inline entry: not read back
+      '/e 0 100644 1 0 0 0 0.0 - - - user.=v',
+      '/f 0 100644 1 0 0 0 0.0 - - - system.posix_acl_default= user.y=2',
+    ].join('\n') + '\n')
+    expect(lines(encodeDump(m)).slice(1)).toEqual([
+      '/a 100 100644 1 0 0 0 0.0 abc\\xff\\xff - -',
+      '/b 100 100644 1 0 0 0 0.0 abd\\x01\\x01 - - user.a=1',
+      '/c 100 100644 1 0 0 0 0.0 abcd - -',
+      '/d 0 100644 1 0 0 0 0.0 - - -',
+      '/e 0 100644 1 0 0 0 0.0 - - - user.=v',
+      '/f 0 100644 1 0 0 0 0.0 - - - system.posix_acl_default= user.y=2',
+      '',
+    ])
+    // a file of 1024 chunks has no room for its chunk table after the xattrs: zero padding follows instead
+    const huge = parse(ROOT + '/a 9007199254740991 100644 1 0 0 0 0.0 abc - -\n/b 8000000000000000 100644 1 0 0 0 0.0 abd - -\n')
+    expect(lines(encodeDump(huge)).slice(1, 3)).toEqual([
+      '/a 9007199254740991 100644 1 0 0 0 0.0 abc - -',
+      '/b 8000000000000000 100644 1 0 0 0 0.0 abd\\xff\\xff - -',
+    ])
+    // a shared redirect runs into the next entry of the shared table (here the shared metacopy: 16, index 4)
+    const digest = 'ab'.repeat(32)
+    const shared = parse(ROOT + `/a 100 100644 1 0 0 0 0.0 abc - ${digest}\n/b 100 100644 1 0 0 0 0.0 abc - ${digest}\n`)
+    expect(lines(encodeDump(shared))[1]).toBe(`/a 100 100644 1 0 0 0 0.0 abc\\x10\\x04 - ${digest}`)
   })
 
   it('lists shared xattrs after inline ones, and keeps an inode to 128 shared references', () => {

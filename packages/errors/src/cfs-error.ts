@@ -47,6 +47,8 @@ const EXIT_CODE_OF = {
   ERR_CFS_OBJECT_NOT_FOUND: ExitCode.NOT_FOUND,
   ERR_CFS_PATH_NOT_FOUND: ExitCode.NOT_FOUND,
   ERR_CFS_IMAGE_NOT_FOUND: ExitCode.NOT_FOUND,
+  /** an image digest prefix matches more than one kept image */
+  ERR_CFS_IMAGE_AMBIGUOUS: ExitCode.USAGE,
   // the system
   ERR_CFS_IO: ExitCode.IO,
   ERR_CFS_NO_SPACE: ExitCode.IO,
@@ -58,6 +60,10 @@ const EXIT_CODE_OF = {
   // mismatches
   ERR_CFS_MISMATCH: ExitCode.MISMATCH,
   ERR_CFS_OBJECT_CORRUPT: ExitCode.MISMATCH,
+  /** the manifest is intact but is not the one `--expect` names */
+  ERR_CFS_MANIFEST_DIGEST_MISMATCH: ExitCode.MISMATCH,
+  /** fsck found problems it did not (or could not) repair */
+  ERR_CFS_STORE_DAMAGED: ExitCode.MISMATCH,
 } as const satisfies Record<`ERR_CFS_${string}`, number>
 
 export type CfsErrorCode = keyof typeof EXIT_CODE_OF

@@ -5,6 +5,7 @@
  *   <store>/images/<hex>.cfsm  manifests registered by `cfs build`, named by the sha256 of their bytes: gc roots
  *   <store>/tmp/               temp files being written; anything here after a crash is a stray that fsck sweeps
  *   <store>/leases/            one file per running build, so gc knows what is in flight
+ *   <store>/quarantine/        corrupt objects and images moved aside by `cfs fsck --repair`
  *
  * `objects/` is laid out exactly as composefs expects a basedir, so it can serve as overlayfs' data-only layer.
  */
@@ -16,6 +17,7 @@ export const IMAGES_DIR = 'images'
 export const TMP_DIR = 'tmp'
 export const LEASES_DIR = 'leases'
 export const IMAGE_SUFFIX = '.cfsm'
+export const QUARANTINE_DIR = 'quarantine'
 
 /** `$CFS_STORE`, else `$XDG_DATA_HOME/cfs`, else `~/.local/share/cfs`. */
 export function defaultStorePath (env: NodeJS.ProcessEnv = process.env): string {

@@ -1,12 +1,14 @@
 /**
  * Coordination between builds and gc in one store, without flock (Node has none):
  *
- * - A build creates `leases/<pid>.<rand>` first, then waits while `gc.lock` exists (and its owner lives).
+ * - A build creates `leases/<pid>.<rand>` first, then looks for `gc.lock`; if it exists (and its owner lives) the
+ *   build withdraws its lease, waits, and starts over.
  * - gc creates `gc.lock` (mkdir is atomic) first, then waits while any lease exists (whose owner lives).
  *
  * Each side publishes itself before looking at the other, so at least one of them always sees the other: gc never
  * runs while a build that could reference an unregistered object is in flight. A lease or lock whose pid is dead
  * (a killed process) is stale and is removed by whoever finds it.
+ * gc has priority: a build only gets in between gc runs, so gc run back to back, with no pause, would starve builds.
  */
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs/promises'
@@ -18,7 +20,8 @@ const POLL_MS = 50
 
 export interface Held { release (): Promise<void> }
 
-function pidAlive (pid: number): boolean {
+/** Whether a process with this pid exists (EPERM means it does, owned by someone else). */
+export function pidAlive (pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try { process.kill(pid, 0); return true } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
 }
@@ -41,15 +44,16 @@ async function gcLockOwner (root: string): Promise<number | undefined> {
 /** Held while a build may write or reuse objects that no registered image references yet. */
 export async function acquireBuildLease (root: string, leasesDir: string, timeoutMs = 10 * 60_000): Promise<Held> {
   const file = path.join(leasesDir, `${process.pid}.${crypto.randomBytes(4).toString('hex')}`)
-  try { await fs.writeFile(file, String(process.pid), { flag: 'wx' }) } catch (err) { throw fromSystemError(err, 'cannot create build lease in', leasesDir) }
   const deadline = Date.now() + timeoutMs
   let sawNoPid = 0
   for (;;) {
+    try { await fs.writeFile(file, String(process.pid), { flag: 'wx' }) } catch (err) { throw fromSystemError(err, 'cannot create build lease in', leasesDir) }
     const owner = await gcLockOwner(root)
     if (owner === undefined) break
+    // gc holds (or is taking) the lock and waits for leases to go: withdraw ours while waiting, or both would wait forever
+    await fs.rm(file, { force: true })
     if (owner === -1 ? ++sawNoPid > 100 : !pidAlive(owner)) { await fs.rm(path.join(root, GC_LOCK), { recursive: true, force: true }); continue }
     if (Date.now() > deadline) {
-      await fs.rm(file, { force: true })
       throw new CfsError('ERR_CFS_STORE_LOCKED', `store ${root} is locked by cfs gc (pid ${owner})`, { hint: 'wait for gc to finish' })
     }
     await sleep(POLL_MS)

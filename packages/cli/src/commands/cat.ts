@@ -6,6 +6,7 @@ import { defaultStorePath, OBJECTS_DIR } from '@cfs/store'
 import type { CommandContext, CommandSpec } from '../command.js'
 import { displayBytes } from '../display-bytes.js'
 import { readManifestFile } from '../read-manifest-file.js'
+import { withStoreOption } from '../store-option.js'
 import { resolvePath } from '../tree-view.js'
 
 const CHUNK = 256 * 1024
@@ -29,10 +30,9 @@ function objectRelPath (payload: string | undefined, digest: Uint8Array | undefi
 export const catCommand: CommandSpec = {
   command: 'cat <manifest> <path>',
   describe: "print one file's content from an image (inline, or its object in the store)",
-  builder: (y) => y
+  builder: (y) => withStoreOption(y)
     .positional('manifest', { type: 'string', describe: 'manifest file' })
-    .positional('path', { type: 'string', describe: 'file inside the image; symlinks inside the image are followed' })
-    .option('store', { type: 'string', describe: 'object store directory (default: $CFS_STORE, else ~/.local/share/cfs)' }),
+    .positional('path', { type: 'string', describe: 'file inside the image; symlinks inside the image are followed' }),
   examples: [
     ['cfs cat image.cfsm /etc/os-release', 'print a file, reading its object from the default store'],
     ['cfs cat image.cfsm /usr/bin/ls --store /var/lib/cfs > ls', 'copy a binary out of an image'],

@@ -1,10 +1,15 @@
 import { fileKind, isRegular, MANIFEST_VERSION, manifestDigest, objectPathOf, walkDepthFirst, type FileKind, type Inode } from '@cfs/manifest'
 import type { CommandSpec } from '../command.js'
 import { displayBytes } from '../display-bytes.js'
-import { formatBytes } from '../format-bytes.js'
+import { formatBytes as humanBytes } from '../format.js'
 import { readManifestFile } from '../read-manifest-file.js'
 
 const LARGEST = 10
+/** Version of the `cfs inspect --json` document (docs/cli.md); bumped only on an incompatible change. */
+export const INSPECT_SCHEMA = 'cfs.inspect/1'
+
+/** `12.0 MiB (12582912 B)`: readable, and exact for scripts that grep. */
+function formatBytes (n: number): string { return n < 1024 ? `${n} B` : `${humanBytes(n)} (${n} B)` }
 
 export const inspectCommand: CommandSpec = {
   command: 'inspect <manifest>',
@@ -52,6 +57,7 @@ export const inspectCommand: CommandSpec = {
     const largest = files.slice(0, LARGEST).map(f => ({ path: displayBytes(f.path), size: f.size }))
     const digest = manifestDigest(bytes)
     const json = {
+      schema: INSPECT_SCHEMA,
       digest,
       formatVersion: bytes[4] ?? MANIFEST_VERSION,
       manifestBytes: bytes.length,

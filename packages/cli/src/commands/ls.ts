@@ -4,6 +4,9 @@ import { displayBytes } from '../display-bytes.js'
 import { readManifestFile } from '../read-manifest-file.js'
 import { formatTime, modeString, resolvePath, splitDev } from '../tree-view.js'
 
+/** Version of the `cfs ls --json` document (docs/cli.md); bumped only on an incompatible change. */
+export const LS_SCHEMA = 'cfs.ls/1'
+
 interface Row { path: string, node: Node, isRoot: boolean }
 
 function sizeOf (row: Row): number {
@@ -71,7 +74,7 @@ export const lsCommand: CommandSpec = {
     const start: Row = { path: at.path, node: at.node, isRoot: at.node === manifest.root }
     if (!isDir(start.node.inode)) {
       // named as typed, like ls -l does; JSON carries the resolved path
-      return { text: textOf([start], () => typed).join('\n'), json: { path: displayBytes(start.path), entries: [jsonOf(start)] } }
+      return { text: textOf([start], () => typed).join('\n'), json: { schema: LS_SCHEMA, path: displayBytes(start.path), recursive: false, entries: [jsonOf(start)] } }
     }
     const blocks: string[] = []
     const entries: Array<Record<string, unknown>> = []
@@ -85,6 +88,6 @@ export const lsCommand: CommandSpec = {
       blocks.push(recursive ? `${displayBytes(dir.path)}:\n${lines.map(l => l + '\n').join('')}` : lines.join('\n'))
       if (recursive) for (let k = rows.length - 1; k >= 0; k--) if (isDir(rows[k]!.node.inode)) dirs.push(rows[k]!)
     }
-    return { text: blocks.join('\n'), json: { path: displayBytes(start.path), recursive, entries } }
+    return { text: blocks.join('\n'), json: { schema: LS_SCHEMA, path: displayBytes(start.path), recursive, entries } }
   },
 }

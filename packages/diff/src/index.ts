@@ -1,0 +1,7 @@
+export { diffManifests, contentOf, IGNORABLE, ATTRIBUTES } from './diff-manifests.js'
+export type { DiffOptions, DiffResult, Change, ChangeKind, AttributeChange, Attribute, Content, Ignorable, LinkGroup, Mtime } from './diff-manifests.js'
+export { summarizeDiff } from './summarize-diff.js'
+export type { DiffSummary, KindSummary, DirectoryChurn } from './summarize-diff.js'
+export { diffToJson, changeToJson, contentToJson, modeString, splitDev, DIFF_JSON_SCHEMA } from './diff-to-json.js'
+export type { DiffJson, JsonChange, JsonEntry, JsonContent } from './diff-to-json.js'
+export { escapeBytes, unescapeBytes } from './escape-bytes.js'

@@ -1,0 +1,8 @@
+export { serveFuse } from './serve-fuse.js'
+export type { ServeOptions } from './serve-fuse.js'
+export type { FuseAttr, FuseDirectory, FuseFilesystem } from './filesystem.js'
+export { Errno, ROOT_ID } from './protocol.js'
+export { checkFuseAvailable, openFuseDevice, mountFuse, unmountFuse, FUSE_DEVICE } from './mount-fuse.js'
+export type { FuseMountOptions } from './mount-fuse.js'
+export { findMount, readMountTable } from './mount-table.js'
+export type { MountEntry } from './mount-table.js'

@@ -1,0 +1,8 @@
+export { mountImage, checkMountable, checkMountpoint, resolveMountpoint, MOUNT_TYPE } from './mount-image.js'
+export type { MountImageOptions, MountedImage } from './mount-image.js'
+export { mountImageInBackground } from './mount-in-background.js'
+export { holdMount, serveImage } from './serve-image.js'
+export { unmountImage } from './unmount-image.js'
+export { ImageFs } from './image-fs.js'
+export type { ImageFsOptions } from './image-fs.js'
+export { objectRef, resolveObject } from './resolve-object.js'
