@@ -1,36 +1,271 @@
 /**
- * Manifest bytes: magic `CFSM`, one version byte, then a MessagePack body (msgpackr, `useRecords: false`, so any
- * MessagePack decoder can read it). See docs/manifest-format.md for the body layout.
+ * Manifest bytes: magic `CFSM`, one version byte, then a MessagePack body written by msgpackr (`useRecords:
+ * false`, so any MessagePack decoder reads it). The body is columnar: the tree is walked depth-first in name order
+ * and each field goes to its own varint column, repeated values go through tables, every column is
+ * brotli-compressed on its own, and the incompressible 32-byte digests are stored raw, once each. docs/manifest-format.md
+ * and packages/manifest/README.md specify every byte.
+ *
+ * Decoding never trusts a length: the envelope reader slices only what exists, decompression is capped by a
+ * budget set by the file size, and every count is checked against the bytes that would have to hold it.
  */
+import * as zlib from 'node:zlib'
 import { Packr } from 'msgpackr'
 import { CfsError } from '@cfs/errors'
 import { sha256, type Digest } from '@cfs/digest'
-import { type Inode, type Manifest, type Node, byteString, bytesOf } from './model.js'
-import { numberInodes } from './tree.js'
+import { ByteReader, ByteWriter } from './byte-stream.js'
+import { readEnvelope } from './read-envelope.js'
+import { inodeProblem, nameProblem, xattrsProblem, PAYLOAD_MAX } from './invariants.js'
+import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, type Inode, type Manifest, type Node, type Xattr } from './model.js'
 
 export const MANIFEST_MAGIC = Buffer.from('CFSM', 'latin1')
-export const MANIFEST_VERSION = 1
+export const MANIFEST_VERSION = 2
 const HEADER_SIZE = 5
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: false, variableMapSize: true })
+/** The compressed columns, in body order. */
+export const COLUMNS = ['names', 'links', 'dirs', 'modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes',
+  'xattrs', 'flags', 'tables', 'targets', 'inline', 'payloads', 'objects'] as const
+type Column = typeof COLUMNS[number]
+/** node count, inode count, (raw length, bin) per column, the object table */
+const BODY_ITEMS = 2 + 2 * COLUMNS.length + 1
 
-type EncodedInode = [number, number, number, number, number, number, number, number, Array<[Buffer, Uint8Array]>, Buffer | null, Uint8Array | null, Uint8Array | null, Buffer | null]
-type EncodedNode = [Buffer, number, EncodedNode[] | null]
+/** Fixed brotli settings: part of the format, since the compressed bytes are part of the manifest digest. */
+export const BROTLI_QUALITY = 5
+export const BROTLI_LGWIN = 22
+/** Decompressed columns may total at most this plus EXPANSION_MAX times the body size. */
+export const RAW_BASE_MAX = 16 * 1024 * 1024
+export const EXPANSION_MAX = 1024
 
-/** Canonical bytes of a finalized tree (see finalizeTree): the same tree always gives the same bytes. */
-export function encodeManifest (manifest: Manifest): Uint8Array {
-  const ids = numberInodes(manifest)
-  const inodes: EncodedInode[] = []
-  for (const inode of ids.keys()) {
-    inodes.push([inode.mode, inode.uid, inode.gid, inode.nlink, inode.rdev, inode.mtimeSec, inode.mtimeNsec, inode.size,
-      inode.xattrs.map(x => [bytesOf(x.key), x.value]),
-      inode.target === undefined ? null : bytesOf(inode.target),
-      inode.inline ?? null, inode.digest ?? null,
-      inode.payload === undefined ? null : bytesOf(inode.payload)])
+const FLAG_DIGEST = 1
+const FLAG_INLINE = 2
+const FLAG_TARGET = 4
+const PAYLOAD_SHIFT = 3
+const PAYLOAD_NONE = 0
+/** payload === objectPathOf(digest): costs no bytes */
+const PAYLOAD_DERIVED = 1
+/** payload has the object path shape `hh/h{62}` (lowercase hex) but is not derived: an object table entry */
+const PAYLOAD_HASHED = 2
+/** any other payload: a NUL-terminated byte string in the payloads column */
+const PAYLOAD_LITERAL = 3
+const FLAGS_MAX = 31
+const OBJECT_PATH_RE = /^[0-9a-f]{2}\/[0-9a-f]{62}$/
+
+const packr = new Packr({ useRecords: false })
+
+/** A node on the encoder's walk; paths are built only for error messages. */
+interface Entry { node: Node, parent: Entry | undefined, prev: string }
+
+function pathOf (at: Entry): string {
+  const parts: string[] = []
+  for (let e: Entry | undefined = at; e?.parent !== undefined; e = e.parent) parts.push(e.node.name)
+  return '/' + parts.reverse().join('/')
+}
+
+function treeInvalid (detail: string, at: Entry): never {
+  throw new CfsError('ERR_CFS_TREE_INVALID', `cannot encode manifest: ${detail} at ${JSON.stringify(pathOf(at))}`)
+}
+
+/** payload === objectPathOf(digest), for the digest's hex, without building the path. */
+function isObjectPathOf (payload: string, hex: string): boolean {
+  return payload.length === 65 && payload.charCodeAt(2) === 0x2f && payload.startsWith(hex.slice(0, 2)) && payload.endsWith(hex.slice(2))
+}
+
+function sameXattrs (a: readonly Xattr[], b: readonly Xattr[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!
+    const y = b[i]!
+    if (x.key !== y.key) return false
+    if (x.value === y.value) continue
+    if (x.value.length !== y.value.length) return false
+    for (let j = 0; j < x.value.length; j++) if (x.value[j] !== y.value[j]) return false
   }
-  const enc = (node: Node): EncodedNode =>
-    [bytesOf(node.name), ids.get(node.inode)!, node.children === undefined ? null : node.children.map(enc)]
-  const body = packr.pack([inodes, enc(manifest.root)])
+  return true
+}
+
+function compress (raw: Buffer): Buffer {
+  if (raw.length === 0) return Buffer.alloc(0)
+  return zlib.brotliCompressSync(raw, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
+      [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_LGWIN,
+      [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_GENERIC,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+    },
+  })
+}
+
+/** Index of `key` in a first-appearance table, adding it when new. */
+function intern<K> (table: Map<K, number>, key: K): number {
+  let i = table.get(key)
+  if (i === undefined) { i = table.size; table.set(key, i) }
+  return i
+}
+
+function sortedChildren (node: Node, at: Entry): Node[] {
+  const kids = node.children!
+  let sorted = true
+  for (let i = 1; i < kids.length; i++) if (!(kids[i - 1]!.name < kids[i]!.name)) { sorted = false; break }
+  const out = sorted ? kids : kids.slice().sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  for (let i = 0; i < out.length; i++) {
+    const name = out[i]!.name
+    const p = nameProblem(name)
+    if (p !== undefined) treeInvalid(`${p}: ${JSON.stringify(name)}`, at)
+    if (i > 0 && out[i - 1]!.name === name) treeInvalid(`duplicate name ${JSON.stringify(name)}`, at)
+  }
+  return out
+}
+
+/**
+ * Canonical bytes of a tree: the same tree (children and xattrs in any order) always gives the same bytes.
+ * Directories must have `children` (missing means empty) and non-directories none; a directory inode may not be
+ * shared. Throws ERR_CFS_TREE_INVALID for a tree composefs could not hold (see invariants.ts).
+ */
+export function encodeManifest (manifest: Manifest): Uint8Array {
+  const col = Object.fromEntries(COLUMNS.map(c => [c, new ByteWriter()])) as Record<Column, ByteWriter>
+  const objectTable = new ByteWriter()
+  const objects = new Map<string, number>()
+  // Identical files share one object, so each 32-byte value is stored once; a reference is 0 for "the next new
+  // entry" (the table is in first-use order) or 1 + the index of an earlier one.
+  const addObject = (hex: string): void => {
+    const i = objects.get(hex)
+    if (i !== undefined) { col.objects.uint(i + 1); return }
+    objects.set(hex, objects.size)
+    objectTable.hex(hex)
+    col.objects.uint(0)
+  }
+  const inodeIds = new Map<Inode, number>()
+  const modes = new Map<number, number>()
+  const owners = new Map<string, number>()
+  const ownerList: Array<[number, number]> = []
+  const keys = new Map<string, number>()
+  const values = new Map<string, number>()
+  const sets = new Map<string, number>()
+  const setList: Array<Array<[number, number]>> = []
+  let nodes = 0
+  let prevSec = 0
+  // Neighbouring inodes usually share owner and xattrs (labels follow directories): compare with the previous
+  // inode before paying for string keys and map lookups.
+  let lastUid = -1
+  let lastGid = -1
+  let lastOwner = 0
+  let lastXattrs: Xattr[] = []
+  let lastSet = 0
+
+  const addInode = (inode: Inode, at: Entry, subdirs: number): void => {
+    let xattrs = inode.xattrs
+    if (xattrs.length > 0 && xattrsProblem(xattrs) !== undefined) {
+      xattrs = xattrs.slice().sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+      const p = xattrsProblem(xattrs)
+      if (p !== undefined) treeInvalid(p, at)
+    }
+    const problem = inodeProblem(inode, false)
+    if (problem !== undefined) treeInvalid(problem, at)
+    const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    col.modes.uint(intern(modes, inode.mode))
+    if (inode.uid !== lastUid || inode.gid !== lastGid) {
+      const ownerKey = `${inode.uid}:${inode.gid}`
+      let owner = owners.get(ownerKey)
+      if (owner === undefined) { owner = owners.size; owners.set(ownerKey, owner); ownerList.push([inode.uid, inode.gid]) }
+      lastUid = inode.uid
+      lastGid = inode.gid
+      lastOwner = owner
+    }
+    col.owners.uint(lastOwner)
+    col.nlinks.sint(inode.nlink - (isDir ? 2 + subdirs : 1))
+    col.rdevs.uint(inode.rdev)
+    col.mtimes.sint(inode.mtimeSec - prevSec)
+    prevSec = inode.mtimeSec
+    col.nsecs.uint(inode.mtimeNsec)
+    col.sizes.uint(inode.size)
+    if (xattrs.length === 0) { col.xattrs.uint(0) } else if (sameXattrs(xattrs, lastXattrs)) { col.xattrs.uint(lastSet) } else {
+      const pairs: Array<[number, number]> = []
+      let id = ''
+      for (const x of xattrs) {
+        const k = intern(keys, x.key)
+        const v = intern(values, Buffer.from(x.value.buffer, x.value.byteOffset, x.value.byteLength).toString('latin1'))
+        pairs.push([k, v])
+        id += `${k},${v};`
+      }
+      let i = sets.get(id)
+      if (i === undefined) { i = sets.size; sets.set(id, i); setList.push(pairs) }
+      lastXattrs = xattrs
+      lastSet = i + 1
+      col.xattrs.uint(lastSet)
+    }
+    let flags = 0
+    let hex: string | undefined
+    if (inode.digest !== undefined) {
+      flags |= FLAG_DIGEST
+      hex = Buffer.from(inode.digest.buffer, inode.digest.byteOffset, 32).toString('hex')
+      addObject(hex)
+    }
+    if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
+    if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
+    if (inode.payload !== undefined) {
+      if (hex !== undefined && isObjectPathOf(inode.payload, hex)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
+      else if (OBJECT_PATH_RE.test(inode.payload)) {
+        flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
+        addObject(inode.payload.slice(0, 2) + inode.payload.slice(3))
+      } else { flags |= PAYLOAD_LITERAL << PAYLOAD_SHIFT; col.payloads.cstring(inode.payload) }
+    }
+    col.flags.uint(flags)
+  }
+
+  const root = manifest.root
+  const rootEntry: Entry = { node: root, parent: undefined, prev: '' }
+  if ((root.inode.mode & S_IFMT) !== S_IFDIR) treeInvalid('the root is not a directory', rootEntry)
+  if (root.name !== '') treeInvalid('the root has a name', rootEntry)
+  // Depth-first pre-order (the composefs dump order) with an explicit stack: trees can be deep.
+  const stack: Entry[] = [rootEntry]
+  while (stack.length > 0) {
+    const at = stack.pop()!
+    const { node, prev } = at
+    const inode = node.inode
+    const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    nodes++
+    const known = inodeIds.get(inode)
+    if (node !== root) {
+      // front coding: the prefix shared with the previous sibling, then the rest NUL-terminated
+      const name = node.name
+      let k = 0
+      while (k < prev.length && k < name.length && prev.charCodeAt(k) === name.charCodeAt(k)) k++
+      col.names.uint(k)
+      col.names.cstring(k === 0 ? name : name.slice(k))
+      if (known !== undefined && isDir) treeInvalid('a directory inode is shared (directory hardlink)', at)
+      col.links.uint(known === undefined ? 0 : known + 1)
+    }
+    let children: Node[] = []
+    if (isDir) {
+      if (node.children !== undefined) children = sortedChildren(node, at)
+      col.dirs.uint(children.length)
+    } else if (node.children !== undefined) treeInvalid('a non-directory has children', at)
+    if (known === undefined) {
+      inodeIds.set(inode, inodeIds.size)
+      let subdirs = 0
+      for (const c of children) if ((c.inode.mode & S_IFMT) === S_IFDIR) subdirs++
+      addInode(inode, at, subdirs)
+    }
+    for (let i = children.length - 1; i >= 0; i--) {
+      stack.push({ node: children[i]!, parent: at, prev: i === 0 ? '' : children[i - 1]!.name })
+    }
+  }
+
+  const t = col.tables
+  t.uint(modes.size); for (const m of modes.keys()) t.uint(m)
+  t.uint(owners.size)
+  for (const [u, g] of ownerList) { t.uint(u); t.uint(g) }
+  t.uint(keys.size); for (const k of keys.keys()) t.lstring(k)
+  t.uint(values.size); for (const v of values.keys()) t.lstring(v)
+  t.uint(setList.length)
+  for (const pairs of setList) { t.uint(pairs.length); for (const [k, v] of pairs) { t.uint(k); t.uint(v) } }
+
+  const items: Array<number | Buffer> = [nodes, inodeIds.size]
+  for (const c of COLUMNS) {
+    const raw = col[c].result()
+    items.push(raw.length, compress(raw))
+  }
+  items.push(objectTable.result())
+  const body = packr.pack(items)
   const out = Buffer.allocUnsafe(HEADER_SIZE + body.length)
   MANIFEST_MAGIC.copy(out, 0)
   out[4] = MANIFEST_VERSION
@@ -38,36 +273,240 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
   return out
 }
 
-/** Parses manifest bytes; throws ERR_CFS_MANIFEST_VERSION or ERR_CFS_MANIFEST_CORRUPT. */
+function corrupt (detail: string): never {
+  throw new CfsError('ERR_CFS_MANIFEST_CORRUPT', `corrupt manifest: ${detail}`)
+}
+
+function invalid (detail: string): never {
+  throw new CfsError('ERR_CFS_MANIFEST_INVALID', `invalid manifest: ${detail}`)
+}
+
+/** Consumes table indexes in first-appearance order, the only order the encoder writes. */
+class FirstUse {
+  next = 0
+  constructor (readonly size: number, readonly what: string) {}
+  take (i: number): number {
+    if (i > this.next || i >= this.size) corrupt(`${this.what} index ${i} out of order or range`)
+    if (i === this.next) this.next++
+    return i
+  }
+
+  done (): void { if (this.next !== this.size) corrupt(`${this.size - this.next} unused ${this.what} entries`) }
+}
+
+/**
+ * Parses manifest bytes into a tree with sorted children (so `lookupPath` binary-searches) and shared Inode
+ * objects for hardlinks. Throws ERR_CFS_MANIFEST_CORRUPT (bad magic, truncated or malformed bytes),
+ * ERR_CFS_MANIFEST_VERSION (another format version) or ERR_CFS_MANIFEST_INVALID (well-formed bytes describing a
+ * tree composefs could not hold). Memory use is bounded by a multiple of `bytes.length`.
+ */
 export function decodeManifest (bytes: Uint8Array): Manifest {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (buf.length < HEADER_SIZE || !buf.subarray(0, 4).equals(MANIFEST_MAGIC)) {
     throw new CfsError('ERR_CFS_MANIFEST_CORRUPT', 'not a cfs manifest (bad magic)', { hint: 'pass a file written by cfs build' })
   }
   if (buf[4] !== MANIFEST_VERSION) {
-    throw new CfsError('ERR_CFS_MANIFEST_VERSION', `unsupported manifest version ${buf[4]} (this cfs reads ${MANIFEST_VERSION})`)
+    throw new CfsError('ERR_CFS_MANIFEST_VERSION', `unsupported manifest version ${buf[4]} (this cfs reads ${MANIFEST_VERSION})`,
+      { hint: 'rebuild the image with this version of cfs' })
   }
-  try {
-    const [encInodes, encRoot] = packr.unpack(buf.subarray(HEADER_SIZE)) as [EncodedInode[], EncodedNode]
-    const inodes: Inode[] = encInodes.map(e => {
-      const inode: Inode = { mode: e[0], uid: e[1], gid: e[2], nlink: e[3], rdev: e[4], mtimeSec: e[5], mtimeNsec: e[6], size: e[7], xattrs: e[8].map(([k, v]) => ({ key: byteString(k), value: v })) }
-      if (e[9] !== null) inode.target = byteString(e[9])
-      if (e[10] !== null) inode.inline = e[10]
-      if (e[11] !== null) inode.digest = e[11]
-      if (e[12] !== null) inode.payload = byteString(e[12])
-      return inode
-    })
-    const dec = (e: EncodedNode): Node => {
-      const inode = inodes[e[1]]
-      if (inode === undefined) throw new Error(`inode ${e[1]} out of range`)
-      const node: Node = { name: byteString(e[0]), inode }
-      if (e[2] !== null) node.children = e[2].map(dec)
-      return node
+  const body = buf.subarray(HEADER_SIZE)
+  const items = readEnvelope(body, BODY_ITEMS)
+  const num = (i: number): number => { const v = items[i]; if (typeof v !== 'number') corrupt(`body item ${i} is not a number`); return v }
+  const bin = (i: number): Buffer => { const v = items[i]; if (typeof v === 'number') corrupt(`body item ${i} is not bin`); return v! }
+  const nodeCount = num(0)
+  const inodeCount = num(1)
+  let budget = RAW_BASE_MAX + EXPANSION_MAX * body.length
+  const col = {} as Record<Column, ByteReader>
+  COLUMNS.forEach((c, k) => {
+    const rawLength = num(2 + 2 * k)
+    const packed = bin(3 + 2 * k)
+    if (rawLength > budget) corrupt(`column ${c} claims ${rawLength} bytes, beyond the budget of this file`)
+    budget -= rawLength
+    let raw: Buffer
+    if (rawLength === 0) {
+      if (packed.length !== 0) corrupt(`empty column ${c} has compressed bytes`)
+      raw = Buffer.alloc(0)
+    } else {
+      try {
+        raw = zlib.brotliDecompressSync(packed, { maxOutputLength: rawLength })
+      } catch (err) {
+        throw new CfsError('ERR_CFS_MANIFEST_CORRUPT', `corrupt manifest: column ${c} does not decompress`, { cause: err })
+      }
+      if (raw.length !== rawLength) corrupt(`column ${c} holds ${raw.length} bytes, header says ${rawLength}`)
     }
-    return { root: dec(encRoot) }
-  } catch (err) {
-    throw new CfsError('ERR_CFS_MANIFEST_CORRUPT', `corrupt manifest: ${(err as Error).message}`, { cause: err })
+    col[c] = new ByteReader(raw, c)
+  })
+  const objectTable = Buffer.from(bin(2 + 2 * COLUMNS.length)) // a copy: decoded digests outlive `bytes`
+  if (objectTable.length % 32 !== 0) corrupt(`object table of ${objectTable.length} bytes is not a multiple of 32`)
+  const objectCount = objectTable.length / 32
+  const objectHex = objectTable.toString('hex')
+  const objectViews: Buffer[] = []
+  let nextObject = 0
+  const object = (): number => {
+    const ref = col.objects.uint()
+    let i: number
+    if (ref === 0) {
+      if (nextObject >= objectCount) corrupt('more objects referenced than the object table holds')
+      i = nextObject++
+    } else {
+      if (ref > nextObject) corrupt(`reference to object ${ref - 1} before its first use`)
+      i = ref - 1
+    }
+    return i
   }
+  // one Buffer per distinct object, shared by the inodes that hold it
+  const digestOf = (i: number): Buffer => objectViews[i] ?? (objectViews[i] = objectTable.subarray(32 * i, 32 * i + 32))
+  // one flat string per path (a template of two slices would leave four small objects per file for the GC)
+  const pathScratch = Buffer.alloc(65)
+  const pathOfObject = (i: number): string => {
+    pathScratch.write(objectHex.slice(64 * i, 64 * i + 64), 1, 'latin1')
+    pathScratch[0] = pathScratch[1]!
+    pathScratch[1] = pathScratch[2]!
+    pathScratch[2] = 0x2f
+    return pathScratch.toString('latin1')
+  }
+
+  // Every node but the root costs at least 2 name bytes, every inode at least one byte per inode column:
+  // checked before anything is sized by these counts.
+  if (nodeCount < 1 || nodeCount - 1 > col.names.remaining / 2) corrupt(`node count ${nodeCount} does not fit the names column`)
+  if (inodeCount < 1 || inodeCount > nodeCount || inodeCount > col.modes.remaining) corrupt(`inode count ${inodeCount} does not fit`)
+
+  const t = col.tables
+  const modeTable: number[] = []
+  for (let n = t.upTo(t.remaining, 'mode count'); n > 0; n--) modeTable.push(t.upTo(0o177777, 'mode'))
+  const ownerTable: Array<[number, number]> = []
+  for (let n = t.upTo(t.remaining, 'owner count'); n > 0; n--) ownerTable.push([t.upTo(0xffffffff, 'uid'), t.upTo(0xffffffff, 'gid')])
+  const keyTable: string[] = []
+  for (let n = t.upTo(t.remaining, 'xattr key count'); n > 0; n--) keyTable.push(t.lstring(XATTR_KEY_MAX, 'xattr key'))
+  const valueTable: Buffer[] = []
+  for (let n = t.upTo(t.remaining, 'xattr value count'); n > 0; n--) valueTable.push(t.view(t.upTo(65535, 'xattr value length')))
+  const keyUse = new FirstUse(keyTable.length, 'xattr key')
+  const valueUse = new FirstUse(valueTable.length, 'xattr value')
+  const setTable: Xattr[][] = []
+  for (let n = t.upTo(t.remaining, 'xattr set count'); n > 0; n--) {
+    const set: Xattr[] = []
+    for (let m = t.upTo(t.remaining, 'xattr set size'); m > 0; m--) {
+      set.push({ key: keyTable[keyUse.take(t.uint())]!, value: valueTable[valueUse.take(t.uint())]! })
+    }
+    if (set.length === 0) corrupt('empty xattr set')
+    const p = xattrsProblem(set)
+    if (p !== undefined) invalid(p)
+    setTable.push(set)
+  }
+  t.end(); keyUse.done(); valueUse.done()
+
+  const modeUse = new FirstUse(modeTable.length, 'mode')
+  const ownerUse = new FirstUse(ownerTable.length, 'owner')
+  const setUse = new FirstUse(setTable.length, 'xattr set')
+  const nlinkDelta: number[] = []
+  const inodes: Inode[] = []
+  let prevSec = 0
+  for (let i = 0; i < inodeCount; i++) {
+    const mode = modeTable[modeUse.take(col.modes.uint())]!
+    const [uid, gid] = ownerTable[ownerUse.take(col.owners.uint())]!
+    const nlinkD = col.nlinks.sint()
+    nlinkDelta.push(nlinkD)
+    const rdev = col.rdevs.upTo(0xffffffff, 'rdev')
+    const mtimeSec = prevSec + col.mtimes.sint()
+    prevSec = mtimeSec
+    const mtimeNsec = col.nsecs.upTo(0xffffffff, 'mtime nanoseconds')
+    const size = col.sizes.uint()
+    const setIndex = col.xattrs.uint()
+    const set = setIndex === 0 ? undefined : setTable[setUse.take(setIndex - 1)]
+    // a directory's nlink needs its subdirectories: finished when the walk closes it
+    const inode: Inode = { mode, uid, gid, nlink: (mode & S_IFMT) === S_IFDIR ? 0 : 1 + nlinkD, rdev, mtimeSec, mtimeNsec, size, xattrs: set === undefined ? [] : set.slice() }
+    const flags = col.flags.upTo(FLAGS_MAX, 'flags')
+    let digestIndex = -1
+    const type = mode & S_IFMT
+    if ((flags & FLAG_DIGEST) !== 0) {
+      if (type !== S_IFREG) invalid(`digest on inode ${i}, which is not a regular file`)
+      digestIndex = object()
+      inode.digest = digestOf(digestIndex)
+    }
+    if ((flags & FLAG_INLINE) !== 0) {
+      if (type !== S_IFREG || size > INLINE_LIMIT) invalid(`inline content on inode ${i} (mode ${mode.toString(8)}, size ${size})`)
+      inode.inline = col.inline.view(size)
+    }
+    if ((flags & FLAG_TARGET) !== 0) {
+      if (type !== S_IFLNK) invalid(`symlink target on inode ${i}, which is not a symlink`)
+      inode.target = col.targets.cstring(SYMLINK_MAX, 'target')
+    }
+    const payloadKind = flags >> PAYLOAD_SHIFT
+    if (payloadKind !== PAYLOAD_NONE && type !== S_IFREG) invalid(`payload on inode ${i}, which is not a regular file`)
+    if (payloadKind === PAYLOAD_DERIVED) {
+      if (digestIndex < 0) corrupt(`derived payload without a digest on inode ${i}`)
+      inode.payload = pathOfObject(digestIndex)
+    } else if (payloadKind === PAYLOAD_HASHED) {
+      const o = object()
+      if (o === digestIndex) corrupt(`payload of inode ${i} should be derived`)
+      inode.payload = pathOfObject(o)
+    } else if (payloadKind === PAYLOAD_LITERAL) {
+      inode.payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
+      if (OBJECT_PATH_RE.test(inode.payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
+    }
+    const problem = inodeProblem(inode, false)
+    if (problem !== undefined) invalid(`${problem} (inode ${i})`)
+    inodes.push(inode)
+  }
+  modeUse.done(); ownerUse.done(); setUse.done()
+  for (const c of ['modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes', 'xattrs', 'flags', 'targets', 'inline', 'payloads', 'objects'] as const) col[c].end()
+  if (nextObject !== objectCount) corrupt(`${objectCount - nextObject} unused object table entries`)
+
+  const rootInode = inodes[0]!
+  if ((rootInode.mode & S_IFMT) !== S_IFDIR) invalid('the root is not a directory')
+  const root: Node = { name: '', inode: rootInode }
+  interface OpenDir { children: Node[], left: number, inode: Inode, delta: number, subdirs: number }
+  const open: OpenDir[] = []
+  const closeDir = (inode: Inode, subdirs: number, delta: number): void => {
+    const nlink = 2 + subdirs + delta
+    if (nlink < 0 || nlink > 0xffffffff) invalid(`directory nlink ${nlink} out of range`)
+    inode.nlink = nlink
+  }
+  const openDir = (node: Node, id: number, nodesLeft: number): void => {
+    const count = col.dirs.upTo(nodesLeft, 'child count')
+    const children: Node[] = []
+    node.children = children
+    if (count > 0) open.push({ children, left: count, inode: node.inode, delta: nlinkDelta[id]!, subdirs: 0 })
+    else closeDir(node.inode, 0, nlinkDelta[id]!)
+  }
+  openDir(root, 0, nodeCount - 1)
+  let nextInode = 1
+  const names = col.names
+  for (let k = 1; k < nodeCount; k++) {
+    const top = open[open.length - 1]
+    if (top === undefined) corrupt(`${nodeCount - k} nodes outside the tree`)
+    const prev = top.children[top.children.length - 1]
+    const prevName = prev === undefined ? '' : prev.name
+    const shared = names.upTo(prevName.length, 'shared name prefix')
+    const suffix = names.cstring(NAME_MAX, 'name')
+    if (shared < prevName.length && suffix.charCodeAt(0) === prevName.charCodeAt(shared)) corrupt(`name prefix not maximal (node ${k})`)
+    const name = shared === 0 ? suffix : prevName.slice(0, shared) + suffix
+    const problem = nameProblem(name)
+    if (problem !== undefined) invalid(`${problem} (node ${k})`)
+    if (prev !== undefined && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
+    const link = col.links.uint()
+    let inode: Inode
+    const id = link === 0 ? nextInode : link - 1
+    if (link === 0) {
+      if (nextInode >= inodeCount) corrupt('more new inodes than the inode count')
+      inode = inodes[nextInode++]!
+    } else {
+      if (link > nextInode) corrupt(`hardlink to inode ${link - 1} before it appears (node ${k})`)
+      inode = inodes[link - 1]!
+      if ((inode.mode & S_IFMT) === S_IFDIR) invalid(`directory hardlink at ${JSON.stringify(name)} (node ${k})`)
+    }
+    const node: Node = { name, inode }
+    top.children.push(node)
+    const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    if (isDir) top.subdirs++
+    if (--top.left === 0) { open.pop(); closeDir(top.inode, top.subdirs, top.delta) }
+    if (isDir) openDir(node, id, nodeCount - 1 - k)
+  }
+  if (open.length > 0) corrupt('directories hold more children than there are nodes')
+  if (nextInode !== inodeCount) corrupt(`${inodeCount - nextInode} inodes not reached from the root`)
+  names.end(); col.links.end(); col.dirs.end()
+
+  return { root }
 }
 
 /** sha256 of the manifest bytes: the image's identity. */

@@ -1,0 +1,89 @@
+/**
+ * Manifest size and speed benchmark: `pnpm exec tsx scripts/bench-manifest.ts [entries]`.
+ * Compares the manifest with `gzip -9` and `xz -9` of the composefs text dump of the same tree, for
+ * fixtures/composefs/config.dump.gz and for a synthetic OS-shaped tree, and times encode, decode and lookup.
+
+ * Dumps are read and written by @cfs/dump (the synthetic tree's dump text is `encodeDump` of it).
+ */
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as zlib from 'node:zlib'
+import { fixturePath } from '@cfs/fixtures'
+import { decodeManifest, encodeManifest, lookupPath, walkDepthFirst, type Manifest } from '../packages/manifest/src/index.js'
+import { encodeDump, parseDump } from '../packages/dump/src/index.js'
+import { syntheticTree } from '../packages/manifest/test/synthetic-tree.js'
+
+/** Best wall time and best process CPU time (all threads, so GC helpers count) over `runs`. */
+function time<T> (runs: number, f: () => T): { ms: number, cpu: number, value: T } {
+  let best = Infinity
+  let bestCpu = Infinity
+  let value: T | undefined
+  for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage()
+    const t0 = process.hrtime.bigint()
+    value = f()
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6)
+    const c = process.cpuUsage(c0)
+    bestCpu = Math.min(bestCpu, (c.user + c.system) / 1000)
+  }
+  return { ms: best, cpu: bestCpu, value: value! }
+}
+
+function paths (m: Manifest): string[] {
+  const out: string[] = []
+  walkDepthFirst(m, (p) => { out.push(p) })
+  return out
+}
+
+const DIST = new URL('../packages/manifest/dist/index.js', import.meta.url).href
+
+/** Decode once in a fresh process (what a CLI command pays), best of 5: no heap left over from this script. */
+function freshDecode (bytes: Uint8Array): { ms: number, cpu: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
+  try {
+    const file = path.join(dir, 'm.cfsm')
+    fs.writeFileSync(file, bytes)
+    const code = `import * as fs from 'node:fs'; import { decodeManifest } from '${DIST}'
+      const b = fs.readFileSync(process.argv[1]); const c = process.cpuUsage(); const t = performance.now()
+      decodeManifest(b); const d = process.cpuUsage(c)
+      console.log(JSON.stringify({ ms: performance.now() - t, cpu: (d.user + d.system) / 1000 }))`
+    let best = { ms: Infinity, cpu: Infinity }
+    for (let r = 0; r < 5; r++) {
+      const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code, file]).toString()) as { ms: number, cpu: number }
+      best = { ms: Math.min(best.ms, out.ms), cpu: Math.min(best.cpu, out.cpu) }
+    }
+    return best
+  } finally { fs.rmSync(dir, { recursive: true, force: true }) }
+}
+
+function bench (label: string, m: Manifest, dumpText: Buffer): void {
+  let nodes = 0
+  walkDepthFirst(m, () => { nodes++ })
+  const enc = time(7, () => encodeManifest(m))
+  const bytes = enc.value
+  const dec = time(7, () => decodeManifest(bytes))
+  const all = paths(dec.value)
+  const sample = Array.from({ length: 10000 }, (_, i) => all[(i * 7919) % all.length]!)
+  const look = time(5, () => { for (const p of sample) lookupPath(dec.value, p) })
+  const fresh = freshDecode(bytes)
+  const gz = execFileSync('gzip', ['-9', '-c'], { input: dumpText, maxBuffer: 1 << 30 }).length
+  const xz = execFileSync('xz', ['-9', '-c'], { input: dumpText, maxBuffer: 1 << 30 }).length
+  const row = `| ${label} | ${nodes} | ${dumpText.length} | ${gz} | ${xz} | **${bytes.length}** | ${(bytes.length / xz * 100).toFixed(1)}% | ${enc.ms.toFixed(0)} / ${enc.cpu.toFixed(0)} | ${dec.ms.toFixed(0)} / ${dec.cpu.toFixed(0)} | ${fresh.ms.toFixed(0)} / ${fresh.cpu.toFixed(0)} | ${(look.ms * 1000 / sample.length).toFixed(2)} |`
+  console.log(row)
+}
+
+const entries = Number(process.argv[2] ?? 100000)
+console.log(`machine: ${os.cpus()[0]?.model} ×${os.cpus().length}, node ${process.version}, load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`)
+console.log('| tree | entries | dump B | gzip -9 B | xz -9 B | manifest B | vs xz | encode ms wall / cpu | decode ms wall / cpu | decode in a fresh process ms wall / cpu | lookup µs |')
+console.log('|---|---|---|---|---|---|---|---|---|---|---|')
+for (const rel of ['composefs/config.dump.gz', 'composefs-random/r5001.dump.gz']) {
+  const text = zlib.gunzipSync(fs.readFileSync(fixturePath(rel)))
+  bench(rel.split('/')[1]!, parseDump(text), text)
+}
+for (const n of [65536, entries]) {
+  const m = syntheticTree(n, 1)
+  bench(`synthetic ${n}`, m, encodeDump(m))
+}
+console.log(`load average after: ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`)
