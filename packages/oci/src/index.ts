@@ -1,1 +1,10 @@
-export {}
+export { openImage, detectFormat, isArchiveMember } from './open-image.js'
+export type { Image, ImageFormat, Layer, OpenImageOptions } from './open-image.js'
+export { readLayer } from './read-layer.js'
+export type { LayerStats } from './read-layer.js'
+export { decompress, detectCompression } from './decompress.js'
+export type { Compression } from './decompress.js'
+export { hostPlatform, parsePlatform, formatPlatform, platformMatches } from './platform.js'
+export type { Platform } from './platform.js'
+export { indexTarFile, memberKey } from './tar-index.js'
+export type { TarIndex, TarMember } from './tar-index.js'

@@ -58,16 +58,26 @@ const TYPES: Record<string, TarEntryType> = {
   0: 'file', '\0': 'file', 7: 'file', 1: 'hardlink', 2: 'symlink', 3: 'chardev', 4: 'blockdev', 5: 'dir', 6: 'fifo',
 }
 
+/** A source that can jump forward without producing the bytes (a file read with positional reads). */
+export interface SeekableSource extends AsyncIterable<Uint8Array> {
+  /** the next chunk the iterator yields starts `n` bytes later than it would have */
+  skip (n: number): void
+}
+
 /** Sequential reader over an async byte source that can hand out exact-size blocks, views and skips. */
 export class ByteReader {
   private readonly it: AsyncIterator<Uint8Array>
+  private readonly seekable: SeekableSource | undefined
   private chunk: Uint8Array = EMPTY
   private pos = 0
   private done = false
   /** bytes consumed so far */
   offset = 0
 
-  constructor (source: AsyncIterable<Uint8Array>) { this.it = source[Symbol.asyncIterator]() }
+  constructor (source: AsyncIterable<Uint8Array>) {
+    this.it = source[Symbol.asyncIterator]()
+    this.seekable = typeof (source as Partial<SeekableSource>).skip === 'function' ? source as SeekableSource : undefined
+  }
 
   private async fill (): Promise<boolean> {
     while (this.pos >= this.chunk.length) {
@@ -113,7 +123,35 @@ export class ByteReader {
   }
 
   async skip (n: number): Promise<void> {
+    if (this.seekable !== undefined && n > 0) {
+      const here = Math.min(n, this.chunk.length - this.pos)
+      this.pos += here
+      this.offset += here
+      if (n > here) { this.seekable.skip(n - here); this.offset += n - here }
+      return
+    }
     while (n > 0) n -= (await this.readSome(n)).length
+  }
+
+  /** Skips up to `n` bytes, stopping quietly at the end of the source. */
+  async skipUpTo (n: number): Promise<void> {
+    while (n > 0 && await this.fill()) {
+      const take = Math.min(n, this.chunk.length - this.pos)
+      this.pos += take
+      this.offset += take
+      n -= take
+    }
+  }
+
+  /** Reads and discards everything left in the source; returns the byte count. */
+  async drain (): Promise<number> {
+    let n = 0
+    while (await this.fill()) {
+      n += this.chunk.length - this.pos
+      this.offset += this.chunk.length - this.pos
+      this.pos = this.chunk.length
+    }
+    return n
   }
 
   /** Releases the source (runs its cleanup, e.g. closes a file). */
@@ -146,11 +184,12 @@ export function parsePaxTime (text: string): { sec: number, nsec: number } | und
  * reuses them (Node streams never do). The archive ends at a zero block or at a clean end of the source between
  * entries; bytes after the end marker are left unread.
  *
+ * A source that ends right after the last body, without padding or end blocks (as umoci writes them), is accepted.
  * Throws ERR_CFS_TAR_TRUNCATED if the source ends inside a header or body, ERR_CFS_TAR_BAD_CHECKSUM (naming the
  * byte offset), ERR_CFS_TAR_BAD_HEADER for malformed fields or unsupported entry kinds (sparse, multi-volume), and
  * ERR_CFS_TAR_LIMIT when a PAX or long-name record exceeds `limits.maxMetaSize`.
  */
-export async function * readEntries (source: AsyncIterable<Uint8Array>, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
+export async function * readEntries (source: AsyncIterable<Uint8Array> | ByteReader, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
   const reader = source instanceof ByteReader ? source : new ByteReader(source)
   try {
     yield * readEntriesFrom(reader, limits)
@@ -166,7 +205,8 @@ async function * readEntriesFrom (reader: ByteReader, limits: TarLimits): AsyncG
   let longName: string | undefined
   let longLink: string | undefined
   let metaStart = -1
-  let unread = 0 // body bytes (plus padding) of the previous entry not yet consumed
+  let unread = 0 // body bytes of the previous entry not yet consumed
+  let unpadded = 0 // padding after that body
 
   const readMeta = async (raw: RawHeader, at: number): Promise<Buffer> => {
     if (raw.size > maxMeta) {
@@ -180,6 +220,8 @@ async function * readEntriesFrom (reader: ByteReader, limits: TarLimits): AsyncG
 
   for (;;) {
     if (unread > 0) { await reader.skip(unread); unread = 0 }
+    // some writers (umoci) end the archive right after the last body, without padding or end blocks
+    if (unpadded > 0) { await reader.skipUpTo(unpadded); unpadded = 0 }
     const at = reader.offset
     const block = await reader.readExact(BLOCK_SIZE)
     if (block === null) {
@@ -211,9 +253,9 @@ async function * readEntriesFrom (reader: ByteReader, limits: TarLimits): AsyncG
     const bodySize = type === 'file' ? header.size : 0
     if (type !== 'file') header.size = 0
     const entryBody = new EntryBody(reader, bodySize)
-    unread = bodySize + padding(bodySize)
     yield { header, body: entryBody }
-    unread = entryBody.remaining + (unread - bodySize)
+    unread = entryBody.remaining
+    unpadded = padding(bodySize)
   }
 }
 

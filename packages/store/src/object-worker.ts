@@ -1,0 +1,87 @@
+/**
+ * Worker thread of ObjectWriter: hashes object content (fs-verity) and writes it to the store, so hashing and
+ * write syscalls run beside the main thread's tar parsing. Messages for one object always go to the same worker
+ * and arrive in order. Objects are published with link(2), which fails on an existing name: an object already in
+ * the store is never rewritten, even when two workers race on the same content.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { parentPort, workerData } from 'node:worker_threads'
+import { FsVerityHasher } from '@cfs/digest'
+
+interface Job { hasher: FsVerityHasher, fd: number, tmp: string }
+export interface WorkerRequest { id: number, buf: ArrayBuffer, len: number, first: boolean, last: boolean }
+export interface WorkerReply { id: number, freed: number, done?: { digest: Uint8Array, created: boolean, size: number }, error?: { message: string, code?: string } }
+
+const { objectsDir, tmpDir, fsync } = workerData as { objectsDir: string, tmpDir: string, fsync: boolean }
+const jobs = new Map<number, Job>()
+let seq = 0
+
+function publish (tmp: string, hex: string): boolean {
+  const final = path.join(objectsDir, hex.slice(0, 2), hex.slice(2))
+  try {
+    fs.linkSync(tmp, final)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return false
+    if (code !== 'ENOENT') throw err
+    fs.mkdirSync(path.dirname(final), { recursive: true })
+    try { fs.linkSync(tmp, final) } catch (err2) { if ((err2 as NodeJS.ErrnoException).code === 'EEXIST') return false; throw err2 }
+  }
+  return true
+}
+
+function objectExists (hex: string): boolean {
+  return fs.existsSync(path.join(objectsDir, hex.slice(0, 2), hex.slice(2)))
+}
+
+function handle (m: WorkerRequest): WorkerReply {
+  const data = new Uint8Array(m.buf, 0, m.len)
+  if (m.first && m.last) {
+    // the whole object in one message: hash first, and skip the write when the object exists
+    const digest = new FsVerityHasher().update(data).digest()
+    const hex = digest.toString('hex')
+    if (objectExists(hex)) return { id: m.id, freed: m.len, done: { digest, created: false, size: m.len } }
+    const tmp = path.join(tmpDir, `obj.${process.pid}.w${seq++}`)
+    const fd = fs.openSync(tmp, 'wx', 0o644)
+    try {
+      fs.writeSync(fd, data)
+      if (fsync) fs.fsyncSync(fd)
+    } finally { fs.closeSync(fd) }
+    try { return { id: m.id, freed: m.len, done: { digest, created: publish(tmp, hex), size: m.len } } } finally { fs.unlinkSync(tmp) }
+  }
+  let job = jobs.get(m.id)
+  if (job === undefined) {
+    const tmp = path.join(tmpDir, `obj.${process.pid}.w${seq++}`)
+    job = { hasher: new FsVerityHasher(), fd: fs.openSync(tmp, 'wx', 0o644), tmp }
+    jobs.set(m.id, job)
+  }
+  job.hasher.update(data)
+  fs.writeSync(job.fd, data)
+  if (!m.last) return { id: m.id, freed: m.len }
+  jobs.delete(m.id)
+  try {
+    if (fsync) fs.fsyncSync(job.fd)
+  } finally { fs.closeSync(job.fd) }
+  const digest = job.hasher.digest()
+  try {
+    return { id: m.id, freed: m.len, done: { digest, created: publish(job.tmp, digest.toString('hex')), size: job.hasher.size } }
+  } finally { fs.unlinkSync(job.tmp) }
+}
+
+parentPort!.on('message', (m: WorkerRequest) => {
+  let reply: WorkerReply
+  try {
+    reply = handle(m)
+  } catch (err) {
+    const job = jobs.get(m.id)
+    if (job !== undefined) {
+      jobs.delete(m.id)
+      try { fs.closeSync(job.fd) } catch {}
+      try { fs.unlinkSync(job.tmp) } catch {}
+    }
+    const e = err as NodeJS.ErrnoException
+    reply = { id: m.id, freed: m.len, error: { message: e.message, ...(e.code !== undefined ? { code: e.code } : {}) } }
+  }
+  parentPort!.postMessage(reply)
+})
