@@ -38,31 +38,40 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
   tree.layer = layer.index
   const ls = { storedBytes: 0, tarBytes: 0 }
   let reported = 0
-  for await (const { header, body } of readLayer(layer, ls)) {
-    const what = (): string => `entry at byte ${header.offset} of layer ${layer.name}`
-    const parts = BuildTree.splitPath(header.path, what)
-    if (tree.applyWhiteout(parts)) continue
-    if (header.type === 'hardlink') {
-      tree.link(parts, BuildTree.splitPath(header.linkname, what), what)
-      continue
-    }
-    const inode = inodeOf(header)
-    if (header.type === 'symlink') {
-      if (header.linkname.length === 0 || header.linkname.length > SYMLINK_MAX) {
-        throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: symlink target of ${header.linkname.length} bytes`)
-      }
-      inode.target = header.linkname
-      inode.size = header.linkname.length
-    } else if (header.type === 'chardev' || header.type === 'blockdev') {
-      inode.rdev = makeDev(header.devmajor, header.devminor)
-    } else if (header.type === 'file') {
-      const w = await setContent(inode, body, header.size, writer, stats)
-      if (w !== undefined) writes.push(w)
-    }
-    tree.set(parts, inode)
-    if (onProgress !== undefined && ls.storedBytes - reported > (4 << 20)) { onProgress(ls.storedBytes - reported); reported = ls.storedBytes }
+  try {
+    await applyEntries()
+  } catch (err) {
+    // errors raised while a body is read surface here rather than inside readLayer: name the layer once
+    if (err instanceof CfsError && err.code.startsWith('ERR_CFS_TAR_') && !err.message.includes(layer.name)) err.message = `layer ${layer.name}: ${err.message}`
+    throw err
   }
   stats.bytesIn += ls.storedBytes
   onProgress?.(ls.storedBytes - reported)
-}
 
+  async function applyEntries (): Promise<void> {
+    for await (const { header, body } of readLayer(layer, ls)) {
+      const what = (): string => `entry at byte ${header.offset} of layer ${layer.name}`
+      const parts = BuildTree.splitPath(header.path, what)
+      if (tree.applyWhiteout(parts)) continue
+      if (header.type === 'hardlink') {
+        tree.link(parts, BuildTree.splitPath(header.linkname, what), what)
+        continue
+      }
+      const inode = inodeOf(header)
+      if (header.type === 'symlink') {
+        if (header.linkname.length === 0 || header.linkname.length > SYMLINK_MAX) {
+          throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: symlink target of ${header.linkname.length} bytes`)
+        }
+        inode.target = header.linkname
+        inode.size = header.linkname.length
+      } else if (header.type === 'chardev' || header.type === 'blockdev') {
+        inode.rdev = makeDev(header.devmajor, header.devminor)
+      } else if (header.type === 'file') {
+        const w = await setContent(inode, body, header.size, writer, stats)
+        if (w !== undefined) writes.push(w)
+      }
+      tree.set(parts, inode)
+      if (onProgress !== undefined && ls.storedBytes - reported > (4 << 20)) { onProgress(ls.storedBytes - reported); reported = ls.storedBytes }
+    }
+  }
+}
