@@ -46,8 +46,9 @@ export const buildCommand: CommandSpec = {
   ],
   handler: async (args, ctx) => {
     const input = args.input as string | undefined
-    if (input === undefined || input === '') throw new CfsError('ERR_CFS_USAGE', 'give an image file or directory to build', { hint: 'see cfs build --help' })
-    const fromStdin = input === '-'
+    if (input === undefined) throw new CfsError('ERR_CFS_USAGE', 'give an image file or directory to build', { hint: 'see cfs build --help' })
+    // yargs hands a lone '-' to a string positional as ''
+    const fromStdin = input === '-' || input === ''
     let output = args.output as string | undefined
     if (output === undefined) {
       if (fromStdin) throw new CfsError('ERR_CFS_USAGE', 'reading from stdin needs -o FILE for the manifest')
