@@ -6,12 +6,13 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { FsVerityHasher } from '@cfs/digest'
 
 interface Job { hasher: FsVerityHasher, fd: number, tmp: string }
 export interface WorkerRequest { id: number, buf: ArrayBuffer, len: number, first: boolean, last: boolean }
-export interface WorkerReply { id: number, freed: number, done?: { digest: Uint8Array, created: boolean, size: number }, error?: { message: string, code?: string } }
+/** `digest` travels as hex: a Buffer view would clone its whole (pooled) backing store with it */
+export interface WorkerReply { id: number, freed: number, done?: { digest: string, created: boolean, size: number }, error?: { message: string, code?: string } }
 
 const { objectsDir, tmpDir, fsync } = workerData as { objectsDir: string, tmpDir: string, fsync: boolean }
 const jobs = new Map<number, Job>()
@@ -41,18 +42,18 @@ function handle (m: WorkerRequest): WorkerReply {
     // the whole object in one message: hash first, and skip the write when the object exists
     const digest = new FsVerityHasher().update(data).digest()
     const hex = digest.toString('hex')
-    if (objectExists(hex)) return { id: m.id, freed: m.len, done: { digest, created: false, size: m.len } }
-    const tmp = path.join(tmpDir, `obj.${process.pid}.w${seq++}`)
+    if (objectExists(hex)) return { id: m.id, freed: m.len, done: { digest: hex, created: false, size: m.len } }
+    const tmp = path.join(tmpDir, `obj.${process.pid}.t${threadId}.${seq++}`)
     const fd = fs.openSync(tmp, 'wx', 0o644)
     try {
       fs.writeSync(fd, data)
       if (fsync) fs.fsyncSync(fd)
     } finally { fs.closeSync(fd) }
-    try { return { id: m.id, freed: m.len, done: { digest, created: publish(tmp, hex), size: m.len } } } finally { fs.unlinkSync(tmp) }
+    try { return { id: m.id, freed: m.len, done: { digest: hex, created: publish(tmp, hex), size: m.len } } } finally { fs.unlinkSync(tmp) }
   }
   let job = jobs.get(m.id)
   if (job === undefined) {
-    const tmp = path.join(tmpDir, `obj.${process.pid}.w${seq++}`)
+    const tmp = path.join(tmpDir, `obj.${process.pid}.t${threadId}.${seq++}`)
     job = { hasher: new FsVerityHasher(), fd: fs.openSync(tmp, 'wx', 0o644), tmp }
     jobs.set(m.id, job)
   }
@@ -63,9 +64,9 @@ function handle (m: WorkerRequest): WorkerReply {
   try {
     if (fsync) fs.fsyncSync(job.fd)
   } finally { fs.closeSync(job.fd) }
-  const digest = job.hasher.digest()
+  const hex = job.hasher.digest().toString('hex')
   try {
-    return { id: m.id, freed: m.len, done: { digest, created: publish(job.tmp, digest.toString('hex')), size: job.hasher.size } }
+    return { id: m.id, freed: m.len, done: { digest: hex, created: publish(job.tmp, hex), size: job.hasher.size } }
   } finally { fs.unlinkSync(job.tmp) }
 }
 

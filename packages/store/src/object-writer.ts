@@ -72,7 +72,7 @@ export class ObjectWriter {
       p.reject(fromSystemError(err, 'cannot write object in store', this.store.root))
     } else if (r.done !== undefined) {
       this.pending.delete(r.id)
-      p.resolve({ digest: Buffer.from(r.done.digest), size: r.done.size, created: r.done.created })
+      p.resolve({ digest: Buffer.from(r.done.digest, 'hex'), size: r.done.size, created: r.done.created })
     }
   }
 
