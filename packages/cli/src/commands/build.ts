@@ -31,7 +31,7 @@ function progressBar (io: Io, total: number | undefined): { tick: (n: number) =>
 
 export const buildCommand: CommandSpec = {
   command: 'build [input]',
-  describe: 'build an image (docker-archive, oci-archive, OCI layout, layer tar or directory) into the store',
+  describe: 'build an image or directory into the store; print its digest',
   builder: (y) => y
     .positional('input', { type: 'string', describe: 'image file or directory; - reads a layer tar or archive from stdin' })
     .option('output', { alias: 'o', type: 'string', describe: 'manifest file to write (default: beside the input, .cfsm)' })
@@ -39,10 +39,10 @@ export const buildCommand: CommandSpec = {
     .option('platform', { type: 'string', describe: 'os/arch[/variant] to take from a multi-platform image (default: the host\'s)' })
     .option('exclude', { type: 'string', describe: 'directory input: leave out paths matching this glob (repeatable)' }),
   examples: [
-    ['cfs build image.tar', 'build a `docker save` archive; writes image.cfsm and prints its digest'],
-    ['skopeo copy docker://alpine oci-archive:alpine.tar && cfs build alpine.tar --platform linux/arm64', 'pick one platform of a multi-platform image'],
-    ['cfs build ./rootfs --exclude "var/cache/**" -o rootfs.cfsm', 'build a directory tree'],
-    ['zstd -dc layer.tar.zst | cfs build - -o layer.cfsm --json', 'read a layer from stdin and print a JSON summary'],
+    ['cfs build image.tar', 'build a docker save archive into image.cfsm'],
+    ['cfs build oci.tar --platform linux/arm64', 'one platform of a multi-platform image'],
+    ['cfs build ./rootfs --exclude "var/cache/*"', 'build a directory tree'],
+    ['cfs build - -o l.cfsm --json < l.tar.zst', 'a layer from stdin; JSON summary'],
   ],
   handler: async (args, ctx) => {
     const input = args.input as string | undefined
