@@ -95,7 +95,7 @@ export function encodeEntry (f: TarEntryInput): Buffer {
     const t = mt < 0 && ns > 0 ? `-${-mt - 1}.${String(1e9 - ns).padStart(9, '0')}` : `${mt}.${String(ns).padStart(9, '0')}`
     records.push(['mtime', t])
   }
-  for (const x of f.xattrs ?? []) records.push([`SCHILY.xattr.${Buffer.from(x.key, 'latin1').toString('utf8')}`, x.value])
+  for (const x of f.xattrs ?? []) records.push([`SCHILY.xattr.${x.key}`, x.value])
   if (records.length > 0) {
     const data = encodePax(records)
     parts.push(rawHeader(`PaxHeaders/${name.slice(0, 80)}`, 'x', data.length, { path: '', type: 'file' }), data, pad(data.length))

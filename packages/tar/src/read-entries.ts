@@ -179,7 +179,8 @@ export function parsePaxTime (text: string): { sec: number, nsec: number } | und
 }
 
 /**
- * Yields the entries of a tar archive in order. The next header is read only when the caller asks for it; unread
+ * Yields the entries of a tar archive in order. `source` may be a ByteReader, so the caller can see offsets and
+ * drain what follows the archive. The next header is read only when the caller asks for it; unread
  * bytes of the previous body are skipped. Body chunks are views of the source's chunks, valid until the source
  * reuses them (Node streams never do). The archive ends at a zero block or at a clean end of the source between
  * entries; bytes after the end marker are left unread.
@@ -327,7 +328,7 @@ function buildHeader (raw: RawHeader, type: TarEntryType, pax: Map<string, Buffe
       }
       default:
         if (key.startsWith('SCHILY.xattr.')) {
-          header.xattrs.push({ key: Buffer.from(key.slice(13), 'utf8').toString('latin1'), value: v })
+          header.xattrs.push({ key: key.slice(13), value: v })
         } else if (key.startsWith('LIBARCHIVE.xattr.')) {
           // libarchive: the name is URL-encoded, the value base64
           const name = Buffer.from(decodeURIComponentBytes(key.slice(17))).toString('latin1')
@@ -342,7 +343,7 @@ function buildHeader (raw: RawHeader, type: TarEntryType, pax: Map<string, Buffe
 
 function decodeURIComponentBytes (s: string): Buffer {
   const out: number[] = []
-  const utf8 = Buffer.from(s, 'utf8')
+  const utf8 = Buffer.from(s, 'latin1')
   for (let i = 0; i < utf8.length; i++) {
     const c = utf8[i]!
     if (c === 0x25 && i + 2 < utf8.length + 0 && /^[0-9a-fA-F]{2}$/.test(utf8.toString('latin1', i + 1, i + 3))) {

@@ -59,6 +59,18 @@ describe('readEntries', () => {
     expect(seen[8]!.header.path).toBe('bigid')
   })
 
+  it('keeps xattr names and values byte for byte, also when they are not UTF-8', async () => {
+    const data = encodeTar([{ path: 'x', type: 'file', xattrs: [{ key: 'user.\xff\x80', value: Buffer.from([0xc3, 0x28, 0]) }] }])
+    const [seen] = await readAll(data, 7)
+    expect(seen!.header.xattrs).toEqual([{ key: 'user.\xff\x80', value: Buffer.from([0xc3, 0x28, 0]) }])
+  })
+
+  it('reads libarchive xattr records (URL-encoded name, base64 value)', async () => {
+    const data = encodeTar([{ path: 'x', type: 'file', pax: [['LIBARCHIVE.xattr.user.a%20b', Buffer.from([1, 2, 255]).toString('base64')]] }])
+    const [seen] = await readAll(data, 512)
+    expect(seen!.header.xattrs).toEqual([{ key: 'user.a b', value: Buffer.from([1, 2, 255]) }])
+  })
+
   it('ends cleanly at the end of the source between entries (no end marker)', async () => {
     const data = Buffer.concat([encodeEntry({ path: 'a', type: 'file', content: Buffer.from('1') })])
     expect((await readAll(data, 512)).map(s => s.header.path)).toEqual(['a'])
