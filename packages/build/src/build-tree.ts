@@ -6,7 +6,7 @@
  * shared model in canonical form.
  */
 import { CfsError } from '@cfs/errors'
-import { finalizeTree, isDir, makeInode, S_IFDIR, type Inode, type Manifest, type Node } from '@cfs/manifest'
+import { finalizeTree, isDir, isSymlink, makeInode, S_IFDIR, type Inode, type Manifest, type Node } from '@cfs/manifest'
 
 export const WHITEOUT_PREFIX = '.wh.'
 export const OPAQUE_MARKER = '.wh..wh..opq'
@@ -17,6 +17,9 @@ interface BNode {
   children?: Map<string, BNode>
   layer: number
 }
+
+/** as Linux's MAXSYMLINKS */
+const MAX_SYMLINK_HOPS = 40
 
 /** Implicit directories (a parent no entry declared) get these, as container runtimes do. */
 const IMPLICIT_DIR_MODE = S_IFDIR | 0o755
@@ -37,29 +40,47 @@ export class BuildTree {
     return parts
   }
 
+  /** The node at `parts` (its last component not followed if a symlink), or undefined. */
   private lookup (parts: string[]): BNode | undefined {
-    let node = this.root
-    for (const part of parts) {
-      const next = node.children?.get(part)
-      if (next === undefined) return undefined
-      node = next
-    }
-    return node
+    if (parts.length === 0) return this.root
+    return this.walkDir(parts.slice(0, -1), false)?.children?.get(parts[parts.length - 1]!)
   }
 
   /** The directory at `parts`, created (or replacing a non-directory) as needed; marks the path as touched. */
-  private dir (parts: string[]): BNode {
-    let node = this.root
-    for (const part of parts) {
+  private dir (parts: string[]): BNode { return this.walkDir(parts, true)! }
+
+  /**
+   * Walks to the directory at `parts`, following symlinks met on the way as the kernel would when extracting
+   * (`lib/x` with `lib -> usr/lib` lands in usr/lib), but clamped at the root: an absolute target restarts at the
+   * image root and `..` stops there, so no link leads outside the tree. With `create`, missing directories are
+   * made, non-directories replaced, and every directory passed is marked as touched by this layer; without it,
+   * undefined when something is missing.
+   */
+  private walkDir (parts: string[], create: boolean): BNode | undefined {
+    const stack: BNode[] = [this.root]
+    const todo = [...parts].reverse()
+    let hops = 0
+    while (todo.length > 0) {
+      const part = todo.pop()!
+      if (part === '' || part === '.') continue
+      if (part === '..') { if (stack.length > 1) stack.pop(); continue }
+      const node = stack[stack.length - 1]!
       let next = node.children!.get(part)
+      if (next !== undefined && isSymlink(next.inode) && next.inode.target !== undefined) {
+        if (++hops > MAX_SYMLINK_HOPS) throw new CfsError('ERR_CFS_BAD_PATH', `too many levels of symlinks in /${parts.join('/')}`)
+        if (next.inode.target.startsWith('/')) stack.length = 1
+        for (const t of next.inode.target.split('/').reverse()) todo.push(t)
+        continue
+      }
       if (next === undefined || next.children === undefined) {
+        if (!create) return undefined
         next = { inode: makeInode(IMPLICIT_DIR_MODE), children: new Map(), layer: this.layer }
         node.children!.set(part, next)
       }
-      next.layer = this.layer
-      node = next
+      if (create) next.layer = this.layer
+      stack.push(next)
     }
-    return node
+    return stack[stack.length - 1]!
   }
 
   /**
@@ -76,8 +97,7 @@ export class BuildTree {
       return true
     }
     if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return true
-    const parent = this.lookup(parentParts)
-    parent?.children?.delete(name.slice(WHITEOUT_PREFIX.length))
+    this.walkDir(parentParts, false)?.children?.delete(name.slice(WHITEOUT_PREFIX.length))
     return true
   }
 
