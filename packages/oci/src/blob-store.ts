@@ -28,11 +28,15 @@ function notFound (name: string, where: string): CfsError {
 export class TarBlobStore implements BlobStore {
   constructor (readonly file: string, private readonly index: TarIndex, private readonly fileSize: number, readonly where: string) {}
 
-  private member (name: string): { offset: number, size: number } {
+  private member (name: string, hops = 0): { offset: number, size: number } {
     const m = this.index.get(memberKey(name))
     if (m === undefined || m.header.type !== 'file') {
-      // a hardlink member (docker save links identical layers) points at the member holding the bytes
-      if (m !== undefined && m.header.type === 'hardlink') return this.member(m.header.linkname)
+      // docker save and skopeo link a layer shared by several ids: `<id>/layer.tar -> ../<hex>.tar` (a symlink,
+      // relative to the member) or a hardlink (relative to the archive root)
+      if (m !== undefined && hops < 8 && m.header.type === 'hardlink') return this.member(m.header.linkname, hops + 1)
+      if (m !== undefined && hops < 8 && m.header.type === 'symlink') {
+        return this.member(path.posix.join(path.posix.dirname(memberKey(name)), m.header.linkname), hops + 1)
+      }
       throw notFound(name, this.where)
     }
     if (m.offset + m.size > this.fileSize) {

@@ -56,9 +56,13 @@ export interface OpenImageOptions {
 
 const MEDIA_INDEX = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'])
 const MAX_INDEX_DEPTH = 4
-const ARCHIVE_MEMBER = /^(manifest\.json|index\.json|oci-layout|repositories|blobs|blobs\/.*|[0-9a-f]{64}(\.json|\.tar|\/.*)?)$/
+/** Names that only archives start with: a stream beginning with one is spooled rather than read as a layer. */
+const ARCHIVE_START = /^(manifest\.json|index\.json|oci-layout|repositories|blobs|blobs\/.*|[0-9a-f]{64}(\.json|\.tar|\/.*)?)$/
+/** Names an archive may hold: anything at the top, `<id>/{layer.tar,json,VERSION}`, and blobs/**. A scan stops at
+ *  the first other name, so a layer tar is not read through to tell it from an archive. */
+const ARCHIVE_MEMBER = /^([^/]+|[^/]+\/(layer\.tar|json|VERSION)|blobs\/.*)$/
 
-/** Is a path a member of a docker-archive or oci-archive (and so not a rootfs path)? */
+/** Could a path be a member of a docker-archive or oci-archive? */
 export function isArchiveMember (key: string): boolean { return key === '' || ARCHIVE_MEMBER.test(key) }
 
 /** What a path on disk holds, decided from its bytes. Throws ERR_CFS_FILE_NOT_FOUND, ERR_CFS_IMAGE_UNKNOWN_FORMAT. */
@@ -125,7 +129,7 @@ export async function openImage (input: string | AsyncIterable<Uint8Array>, opts
   if (compressed) {
     const peek = new Peekable(decompress(createReadStream(input, { highWaterMark: 1 << 20 }), input))
     const first = await firstMemberKey(peek, input)
-    if (first !== undefined && isArchiveMember(first) && first !== '') {
+    if (first !== undefined && ARCHIVE_START.test(first)) {
       return await openSpooled(peek, input, opts)
     }
     await peek.close()
@@ -154,7 +158,7 @@ function singleLayer (name: string, open: () => AsyncIterable<Uint8Array>, close
 async function openStream (input: AsyncIterable<Uint8Array>, opts: OpenImageOptions): Promise<Image> {
   const peek = new Peekable(decompress(input, 'standard input'))
   const first = await firstMemberKey(peek, 'standard input')
-  if (first !== undefined && first !== '' && isArchiveMember(first)) return await openSpooled(peek, 'standard input', opts)
+  if (first !== undefined && ARCHIVE_START.test(first)) return await openSpooled(peek, 'standard input', opts)
   let opened = false
   return singleLayer('standard input', () => {
     if (opened) throw new Error('a layer read from a stream can be opened once')

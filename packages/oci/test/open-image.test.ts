@@ -1,7 +1,9 @@
+import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fixturePath } from '@cfs/fixtures'
+import { encodeTar } from '@cfs/tar'
 import { detectFormat, openImage } from '../src/open-image.js'
 import { indexTarFile } from '../src/tar-index.js'
 import { readLayer } from '../src/read-layer.js'
@@ -74,6 +76,25 @@ describe('openImage and readLayer', () => {
       const layer = { ...image.layers[0]!, diffId: 'sha256:' + '0'.repeat(64) }
       const run = async (): Promise<void> => { for await (const _ of readLayer(layer)) { /* drain */ } }
       await expect(run()).rejects.toMatchObject({ code: 'ERR_CFS_BLOB_DIGEST_MISMATCH' })
+    } finally { await image.close() }
+  })
+
+  it('follows a layer member that is a symlink to the shared layer file, as skopeo writes them', async () => {
+    const layer = encodeTar([{ path: 'hello', type: 'file', content: Buffer.from('hi') }])
+    const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: ['sha256:' + crypto.createHash('sha256').update(layer).digest('hex')] } }))
+    const file = path.join(tmp, 'linked.tar')
+    fs.writeFileSync(file, encodeTar([
+      { path: 'shared.tar', type: 'file', content: layer },
+      { path: 'id1/', type: 'dir' },
+      { path: 'id1/layer.tar', type: 'symlink', linkname: '../shared.tar' },
+      { path: 'config.json', type: 'file', content: config },
+      { path: 'manifest.json', type: 'file', content: Buffer.from(JSON.stringify([{ Config: 'config.json', Layers: ['id1/layer.tar'] }])) },
+    ]))
+    const image = await openImage(file)
+    try {
+      const names: string[] = []
+      for await (const { header } of readLayer(image.layers[0]!)) names.push(header.path)
+      expect(names).toEqual(['hello'])
     } finally { await image.close() }
   })
 

@@ -71,7 +71,10 @@ export class ObjectWriter {
     if (r.error !== undefined) {
       this.pending.delete(r.id)
       const err = Object.assign(new Error(r.error.message), r.error.code !== undefined ? { code: r.error.code } : {})
-      p.reject(fromSystemError(err, 'cannot write object in store', this.store.root))
+      const failure = fromSystemError(err, 'cannot write object in store', this.store.root)
+      p.reject(failure)
+      // stop taking work: the next add() throws, so a build fails now rather than after reading every layer
+      this.failed ??= failure
     } else if (r.done !== undefined) {
       this.pending.delete(r.id)
       p.resolve({ digest: Buffer.from(r.done.digest, 'hex'), size: r.done.size, created: r.done.created })
