@@ -70,10 +70,9 @@ function handle (m: WorkerRequest): WorkerReply {
   } finally { fs.unlinkSync(job.tmp) }
 }
 
-parentPort!.on('message', (m: WorkerRequest) => {
-  let reply: WorkerReply
+function handleSafely (m: WorkerRequest): WorkerReply {
   try {
-    reply = handle(m)
+    return handle(m)
   } catch (err) {
     const job = jobs.get(m.id)
     if (job !== undefined) {
@@ -82,7 +81,22 @@ parentPort!.on('message', (m: WorkerRequest) => {
       try { fs.unlinkSync(job.tmp) } catch {}
     }
     const e = err as NodeJS.ErrnoException
-    reply = { id: m.id, freed: m.len, error: { message: e.message, ...(e.code !== undefined ? { code: e.code } : {}) } }
+    return { id: m.id, freed: m.len, error: { message: e.message, ...(e.code !== undefined ? { code: e.code } : {}) } }
   }
-  parentPort!.postMessage(reply)
+}
+
+// Requests and replies travel in batches: one postMessage per batch instead of one per object (measured: a
+// per-object reply took a quarter of a worker's time).
+let replies: WorkerReply[] = []
+let flushing = false
+function flush (): void {
+  flushing = false
+  const batch = replies
+  replies = []
+  parentPort!.postMessage(batch)
+}
+
+parentPort!.on('message', (batch: WorkerRequest[]) => {
+  for (const m of batch) replies.push(handleSafely(m))
+  if (!flushing) { flushing = true; setImmediate(flush) }
 })

@@ -21,6 +21,7 @@ const execFileP = promisify(execFile)
 /** Content up to this size travels to a worker in one message (hashed before any write). */
 const WHOLE_MAX = 1 << 20
 const CHUNK = 1 << 20
+const BATCH_BYTES = 1 << 20
 
 export interface ObjectWriterOptions {
   /** worker threads (default: CPUs − 1, at least 1, at most 4) */
@@ -41,6 +42,8 @@ export class ObjectWriter {
   private inFlight = 0
   private failed: unknown
   private readonly results: Array<Promise<WrittenObject>> = []
+  private readonly batches: Array<{ requests: WorkerRequest[], bytes: number }>
+  private flushScheduled = false
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -49,11 +52,12 @@ export class ObjectWriter {
     const workerUrl = new URL('./object-worker.js', import.meta.url)
     this.workers = Array.from({ length: n }, () => {
       const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, fsync: opts.durability === 'fsync' } })
-      w.on('message', (r: WorkerReply) => this.onReply(r))
+      w.on('message', (replies: WorkerReply[]) => { for (const r of replies) this.onReply(r) })
       w.on('error', (err) => this.fail(err))
       return w
     })
     this.load = this.workers.map(() => 0)
+    this.batches = this.workers.map(() => ({ requests: [], bytes: 0 }))
   }
 
   private fail (err: unknown): void {
@@ -88,11 +92,23 @@ export class ObjectWriter {
     if (this.failed !== undefined) throw this.failed
   }
 
+  /** Queues a request; a worker's queue goes out as one message at the next turn of the event loop, or at once
+   *  when it holds BATCH_BYTES. */
   private send (worker: number, id: number, buf: Uint8Array, len: number, first: boolean, last: boolean): void {
     this.inFlight += len
-    const ab = buf.buffer as ArrayBuffer
-    const msg: WorkerRequest = { id, buf: ab, len, first, last }
-    this.workers[worker]!.postMessage(msg, [ab])
+    const batch = this.batches[worker]!
+    batch.requests.push({ id, buf: buf.buffer as ArrayBuffer, len, first, last })
+    batch.bytes += len
+    if (batch.bytes >= BATCH_BYTES) this.flush(worker)
+    else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => { this.flushScheduled = false; for (let w = 0; w < this.workers.length; w++) this.flush(w) }) }
+  }
+
+  private flush (worker: number): void {
+    const batch = this.batches[worker]!
+    if (batch.requests.length === 0) return
+    this.workers[worker]!.postMessage(batch.requests, batch.requests.map(r => r.buf))
+    batch.requests = []
+    batch.bytes = 0
   }
 
   /**
