@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { Digest } from '@cfs/digest'
+import { CfsError } from '@cfs/errors'
 import { encodeManifest, fileKind, walkDepthFirst, type Inode, type Manifest } from '@cfs/manifest'
 import { detectFormat, openImage, type Image, type ImageFormat, type Platform } from '@cfs/oci'
 import { ObjectWriter, type ObjectWriterOptions, type Store } from '@cfs/store'
@@ -52,6 +53,9 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
       format = 'directory'
       await ingestDirectory(input, tree, writer, stats, writes, { exclude: opts.exclude ?? [] }, opts.onProgress)
     } else {
+      if ((opts.exclude ?? []).length > 0) {
+        throw new CfsError('ERR_CFS_USAGE', '--exclude applies to a directory input only', { hint: 'an image is built whole' })
+      }
       image = await openImage(input, { tmpDir: store.tmpDir, ...(opts.platform !== undefined ? { platform: opts.platform } : {}) })
       format = image.format
       for (const layer of image.layers) await ingestLayer(layer, tree, writer, stats, writes, opts.onProgress)

@@ -126,6 +126,12 @@ describe('cfs build', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ format: 'directory', manifest: path.join(tmp, 'rootfs.cfsm'), entries: { file: 1, dir: 1 }, objectsNew: 1 })
   })
 
+  it('refuses --exclude for an image', async () => {
+    const r = await cfs(['build', fixturePath('images/layer.tar'), '--exclude', 'x', '-o', 'x.cfsm', '--store', 's'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('ERR_CFS_USAGE')
+  })
+
   it('asks for an input', async () => {
     const r = await cfs(['build'])
     expect(r.code).toBe(2)
