@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import * as zlib from 'node:zlib'
 import { fixturePath } from '@cfs/fixtures'
 import { fsverityDigest } from '@cfs/digest'
 import { decodeManifest, encodeManifest, INLINE_MAX, objectPathOf, walkDepthFirst, isRegular } from '@cfs/manifest'
@@ -89,6 +90,14 @@ describe('buildImage on the fixture images', () => {
     expect(r.format).toBe('docker-archive')
     expect(flatten(r.manifest, store.objectsDir)).toEqual(expected('docker-archive.tar'))
     expect(fs.readdirSync(store.tmpDir)).toEqual([])
+  })
+
+  it('spools a gzip-compressed archive read from a stream (docker save | gzip)', async () => {
+    const store = await Store.open(path.join(tmp, 'store'), { create: true })
+    const gz = zlib.gzipSync(fs.readFileSync(fixturePath('images/docker-archive.tar')))
+    const r = await buildImage((async function * () { yield gz.subarray(0, 100); yield gz.subarray(100) })(), { store })
+    expect(r.format).toBe('docker-archive')
+    expect(flatten(r.manifest, store.objectsDir)).toEqual(expected('docker-archive.tar'))
   })
 
   it.each([
