@@ -63,13 +63,15 @@ export const buildCommand: CommandSpec = {
 
     const total = inputPath === undefined ? undefined : await fs.stat(inputPath).then(s => s.isFile() ? s.size : undefined, () => undefined)
     const bar = ctx.json ? undefined : progressBar(ctx.io, total)
-    const result = await buildImage(inputPath ?? (ctx.io.stdin as AsyncIterable<Uint8Array>), {
-      store,
-      ...(platform !== undefined ? { platform } : {}),
-      exclude,
-      ...(bar !== undefined ? { onProgress: bar.tick } : {}),
-    })
-    bar?.done()
+    let result
+    try {
+      result = await buildImage(inputPath ?? (ctx.io.stdin as AsyncIterable<Uint8Array>), {
+        store,
+        ...(platform !== undefined ? { platform } : {}),
+        exclude,
+        ...(bar !== undefined ? { onProgress: bar.tick } : {}),
+      })
+    } finally { bar?.done() } // ends the progress line, so an error prints on a line of its own
     await writeFileAtomic(output, result.bytes)
     const s = result.stats
     return {
