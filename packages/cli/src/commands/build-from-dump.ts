@@ -4,14 +4,15 @@ import { CfsError, fromSystemError } from '@cfs/errors'
 import { readDump } from '@cfs/dump'
 import { encodeManifest, manifestDigest, numberInodes, walkDepthFirst } from '@cfs/manifest'
 import { Store, writeFileAtomic } from '@cfs/store'
-import type { CommandContext, CommandResult } from '../command.js'
+import type { Manifest } from '@cfs/manifest'
+import type { CommandContext } from '../command.js'
 
 /**
  * `cfs build --from-dump FILE -o MANIFEST [--store DIR]`: a composefs text dump (plain or gzip, `-` = stdin) becomes
  * a manifest, written atomically. A dump names no file contents, so nothing goes into the store; with --store the
  * manifest is also registered there as an image.
  */
-export async function buildFromDump (args: Record<string, unknown>, ctx: CommandContext): Promise<CommandResult> {
+export async function buildFromDump (args: Record<string, unknown>, ctx: CommandContext): Promise<{ manifest: Manifest, digest: string, json: Record<string, unknown> }> {
   const input = String(args['from-dump'])
   const output = args.output
   if (typeof output !== 'string' || output === '') {
@@ -40,7 +41,8 @@ export async function buildFromDump (args: Record<string, unknown>, ctx: Command
   let entries = 0
   walkDepthFirst(manifest, () => { entries++ })
   return {
-    text: digest,
+    manifest,
+    digest,
     json: { manifest: outPath, digest, bytes: bytes.length, entries, inodes: numberInodes(manifest).size },
   }
 }

@@ -1,0 +1,95 @@
+import { performance } from 'node:perf_hooks'
+import type { Digest } from '@cfs/digest'
+import { CfsError } from '@cfs/errors'
+import { encodeManifest, fileKind, walkDepthFirst, type Inode, type Manifest } from '@cfs/manifest'
+import { detectFormat, openImage, type Image, type ImageFormat, type Platform } from '@cfs/oci'
+import { ObjectWriter, type ObjectWriterOptions, type Store } from '@cfs/store'
+import { BuildTree } from './build-tree.js'
+import { emptyStats, type BuildStats } from './content.js'
+import { ingestDirectory } from './ingest-directory.js'
+import { ingestLayer } from './ingest-layer.js'
+
+export interface BuildOptions {
+  store: Store
+  /** explicit platform; by default the host's is preferred when an index has several */
+  platform?: Platform
+  /** directory input only: globs of paths to leave out */
+  exclude?: string[]
+  /** tuning of the object writer pool (workers, memory, durability) */
+  writer?: ObjectWriterOptions
+  /** called with byte counts as input is consumed */
+  onProgress?: (bytes: number) => void
+}
+
+export interface BuildResult {
+  manifest: Manifest
+  /** the encoded manifest (encodeManifest) */
+  bytes: Uint8Array
+  /** sha256 of `bytes`; the image is registered in the store under it */
+  digest: Digest
+  format: ImageFormat
+  platform?: string
+  stats: BuildStats & { seconds: number }
+}
+
+/**
+ * Builds an image into the store: reads the input (a path to any supported image or directory, or a byte stream
+ * of a layer tar or archive), writes an object for every regular file over INLINE_MAX bytes, makes them durable,
+ * then registers the manifest with `store.putImage`. A build lease is held throughout, so gc cannot remove objects
+ * of an image not yet registered. The same input always gives the same manifest bytes.
+ */
+export async function buildImage (input: string | AsyncIterable<Uint8Array>, opts: BuildOptions): Promise<BuildResult> {
+  const t0 = performance.now()
+  const { store } = opts
+  const lease = await store.acquireBuildLease()
+  const writer = new ObjectWriter(store, opts.writer)
+  const stats = emptyStats()
+  const writes: Array<Promise<void>> = []
+  const tree = new BuildTree()
+  let image: Image | undefined
+  let format: ImageFormat
+  try {
+    if (typeof input === 'string' && await detectFormat(input) === 'directory') {
+      format = 'directory'
+      await ingestDirectory(input, tree, writer, stats, writes, { exclude: opts.exclude ?? [] }, opts.onProgress)
+    } else {
+      if ((opts.exclude ?? []).length > 0) {
+        throw new CfsError('ERR_CFS_USAGE', '--exclude applies to a directory input only', { hint: 'an image is built whole' })
+      }
+      image = await openImage(input, { tmpDir: store.tmpDir, ...(opts.platform !== undefined ? { platform: opts.platform } : {}) })
+      format = image.format
+      for (const layer of image.layers) await ingestLayer(layer, tree, writer, stats, writes, opts.onProgress)
+    }
+    await Promise.all(writes)
+    await writer.finish()
+    const manifest = tree.toManifest()
+    stats.entries = countEntries(manifest)
+    const bytes = encodeManifest(manifest)
+    const digest = await store.putImage(bytes)
+    return {
+      manifest,
+      bytes,
+      digest,
+      format,
+      ...(image?.platform !== undefined ? { platform: image.platform } : {}),
+      stats: { ...stats, seconds: (performance.now() - t0) / 1000 },
+    }
+  } finally {
+    await writer.close()
+    await image?.close()
+    await lease.release()
+  }
+}
+
+/** Names in the tree by kind, plus `hardlinks`: names beyond the first for inodes with several. */
+export function countEntries (manifest: Manifest): Record<string, number> {
+  const counts: Record<string, number> = { file: 0, dir: 0, symlink: 0, chardev: 0, blockdev: 0, fifo: 0, socket: 0, hardlinks: 0 }
+  const seen = new Set<Inode>()
+  walkDepthFirst(manifest, (_p, node) => {
+    if (seen.has(node.inode)) { counts.hardlinks!++; return }
+    seen.add(node.inode)
+    const kind = fileKind(node.inode.mode) ?? 'unknown'
+    counts[kind] = (counts[kind] ?? 0) + 1
+  })
+  return counts
+}

@@ -1,0 +1,158 @@
+/**
+ * The image tree while layers are applied, with OCI layer semantics: a later entry replaces an earlier one at the
+ * same path (also file ↔ directory), `.wh.NAME` deletes NAME, `.wh..wh..opq` hides everything a directory got from
+ * lower layers, and hardlinks share the Inode of their target (which may come from an earlier layer). Each node
+ * remembers the layer that last touched it, which is what opaque directories need. `toManifest` turns it into the
+ * shared model in canonical form.
+ */
+import { CfsError } from '@cfs/errors'
+import { finalizeTree, isDir, isSymlink, makeInode, S_IFDIR, type Inode, type Manifest, type Node } from '@cfs/manifest'
+
+export const WHITEOUT_PREFIX = '.wh.'
+export const OPAQUE_MARKER = '.wh..wh..opq'
+
+interface BNode {
+  inode: Inode
+  /** directories only */
+  children?: Map<string, BNode>
+  layer: number
+}
+
+/** as Linux's MAXSYMLINKS */
+const MAX_SYMLINK_HOPS = 40
+
+/** Implicit directories (a parent no entry declared) get these, as container runtimes do. */
+const IMPLICIT_DIR_MODE = S_IFDIR | 0o755
+
+export class BuildTree {
+  private readonly root: BNode = { inode: makeInode(IMPLICIT_DIR_MODE), children: new Map(), layer: -1 }
+  /** the layer being applied; nodes it creates or touches carry this number */
+  layer = 0
+
+  /** Splits and checks an entry path: '.' and empty parts are dropped, '..' is refused (never escape the tree). */
+  static splitPath (path: string, what: () => string): string[] {
+    const parts: string[] = []
+    for (const part of path.split('/')) {
+      if (part === '' || part === '.') continue
+      if (part === '..') throw new CfsError('ERR_CFS_BAD_PATH', `${what()} has a '..' path component: ${JSON.stringify(path)}`)
+      parts.push(part)
+    }
+    return parts
+  }
+
+  /** The node at `parts` (its last component not followed if a symlink), or undefined. */
+  private lookup (parts: string[]): BNode | undefined {
+    if (parts.length === 0) return this.root
+    return this.walkDir(parts.slice(0, -1), false)?.children?.get(parts[parts.length - 1]!)
+  }
+
+  /** The directory at `parts`, created (or replacing a non-directory) as needed; marks the path as touched. */
+  private dir (parts: string[]): BNode { return this.walkDir(parts, true)! }
+
+  /**
+   * Walks to the directory at `parts`, following symlinks met on the way as the kernel would when extracting
+   * (`lib/x` with `lib -> usr/lib` lands in usr/lib), but clamped at the root: an absolute target restarts at the
+   * image root and `..` stops there, so no link leads outside the tree. With `create`, missing directories are
+   * made, non-directories replaced, and every directory passed is marked as touched by this layer; without it,
+   * undefined when something is missing.
+   */
+  private walkDir (parts: string[], create: boolean): BNode | undefined {
+    const stack: BNode[] = [this.root]
+    const todo = [...parts].reverse()
+    let hops = 0
+    while (todo.length > 0) {
+      const part = todo.pop()!
+      if (part === '' || part === '.') continue
+      if (part === '..') { if (stack.length > 1) stack.pop(); continue }
+      const node = stack[stack.length - 1]!
+      let next = node.children!.get(part)
+      if (next !== undefined && isSymlink(next.inode) && next.inode.target !== undefined) {
+        if (++hops > MAX_SYMLINK_HOPS) throw new CfsError('ERR_CFS_BAD_PATH', `too many levels of symlinks in /${parts.join('/')}`)
+        if (next.inode.target.startsWith('/')) stack.length = 1
+        for (const t of next.inode.target.split('/').reverse()) todo.push(t)
+        continue
+      }
+      if (next === undefined || next.children === undefined) {
+        if (!create) return undefined
+        next = { inode: makeInode(IMPLICIT_DIR_MODE), children: new Map(), layer: this.layer }
+        node.children!.set(part, next)
+      }
+      if (create) next.layer = this.layer
+      stack.push(next)
+    }
+    return stack[stack.length - 1]!
+  }
+
+  /**
+   * Applies a whiteout if `name` is one and returns true; a whiteout of a missing path is a no-op. Other `.wh..wh.`
+   * names (aufs bookkeeping) are dropped.
+   */
+  applyWhiteout (parts: string[]): boolean {
+    const name = parts[parts.length - 1]
+    if (name === undefined || !name.startsWith(WHITEOUT_PREFIX)) return false
+    const parentParts = parts.slice(0, -1)
+    if (name === OPAQUE_MARKER) {
+      const dir = this.dir(parentParts)
+      this.hideLower(dir)
+      return true
+    }
+    if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return true
+    this.walkDir(parentParts, false)?.children?.delete(name.slice(WHITEOUT_PREFIX.length))
+    return true
+  }
+
+  /** Opaque: drop what lower layers put in `dir`, recursively through directories this layer re-declared. */
+  private hideLower (dir: BNode): void {
+    for (const [name, child] of dir.children!) {
+      if (child.layer < this.layer) dir.children!.delete(name)
+      else if (child.children !== undefined) this.hideLower(child)
+    }
+  }
+
+  /** Puts `inode` at `parts`, replacing whatever is there; a directory that meets a directory keeps its children. */
+  set (parts: string[], inode: Inode): void {
+    if (parts.length === 0) {
+      if (!isDir(inode)) throw new CfsError('ERR_CFS_IMAGE_BAD', 'the image root is not a directory')
+      this.root.inode = inode
+      return
+    }
+    const parent = this.dir(parts.slice(0, -1))
+    const name = parts[parts.length - 1]!
+    const existing = parent.children!.get(name)
+    if (isDir(inode) && existing?.children !== undefined) {
+      existing.inode = inode
+      existing.layer = this.layer
+      return
+    }
+    parent.children!.set(name, isDir(inode) ? { inode, children: new Map(), layer: this.layer } : { inode, layer: this.layer })
+  }
+
+  /** Adds a hardlink at `parts` to the existing non-directory at `target`. Throws ERR_CFS_IMAGE_BAD if missing. */
+  link (parts: string[], target: string[], what: () => string): void {
+    const node = this.lookup(target)
+    if (node === undefined) throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: hardlink to /${target.join('/')}, which does not exist`)
+    if (node.children !== undefined) throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: hardlink to directory /${target.join('/')}`)
+    if (parts.length === 0) throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: hardlink at the image root`)
+    const parent = this.dir(parts.slice(0, -1))
+    const name = parts[parts.length - 1]!
+    if (parent.children!.get(name) === node) return
+    parent.children!.set(name, { inode: node.inode, layer: this.layer })
+  }
+
+  /** The tree in the shared model, canonical (sorted, directory nlink derived; file nlink = links in the tree). */
+  toManifest (): Manifest {
+    const links = new Map<Inode, number>()
+    const convert = (name: string, b: BNode): Node => {
+      if (b.children === undefined) {
+        links.set(b.inode, (links.get(b.inode) ?? 0) + 1)
+        return { name, inode: b.inode }
+      }
+      const children: Node[] = []
+      for (const [n, c] of b.children) children.push(convert(n, c))
+      return { name, inode: b.inode, children }
+    }
+    const root = convert('', this.root)
+    for (const [inode, n] of links) inode.nlink = n
+    return finalizeTree({ root })
+  }
+}

@@ -1,0 +1,77 @@
+import { CfsError } from '@cfs/errors'
+import { makeInode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, SYMLINK_MAX, type Inode, type Xattr } from '@cfs/manifest'
+import { readLayer, type Layer } from '@cfs/oci'
+import type { ObjectWriter } from '@cfs/store'
+import type { TarHeader } from '@cfs/tar'
+import { BuildTree } from './build-tree.js'
+import { setContent, type BuildStats } from './content.js'
+
+const TYPE_BITS: Record<TarHeader['type'], number> = {
+  file: S_IFREG, hardlink: S_IFREG, symlink: S_IFLNK, chardev: S_IFCHR, blockdev: S_IFBLK, dir: S_IFDIR, fifo: S_IFIFO,
+}
+
+/** Linux new_encode_dev: what composefs stores as rdev. */
+export function makeDev (major: number, minor: number): number {
+  return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12)) >>> 0
+}
+
+function xattrsOf (header: TarHeader): Xattr[] {
+  if (header.xattrs.length === 0) return []
+  const byKey = new Map<string, Uint8Array>()
+  for (const x of header.xattrs) byKey.set(x.key, x.value)
+  return [...byKey].map(([key, value]) => ({ key, value }))
+}
+
+function inodeOf (h: TarHeader): Inode {
+  return makeInode(TYPE_BITS[h.type] | (h.mode & 0o7777), {
+    uid: h.uid, gid: h.gid, mtimeSec: h.mtimeSec, mtimeNsec: h.mtimeNsec, xattrs: xattrsOf(h),
+  })
+}
+
+/**
+ * Applies one layer to the tree: entries in archive order, whiteouts, hardlinks, contents written as objects.
+ * Returns the promises of this layer's object writes. Throws ERR_CFS_BAD_PATH for a path with '..', and the
+ * @cfs/tar and @cfs/oci errors of a bad layer.
+ */
+export async function ingestLayer (layer: Layer, tree: BuildTree, writer: ObjectWriter, stats: BuildStats,
+  writes: Array<Promise<void>>, onProgress?: (bytes: number) => void): Promise<void> {
+  tree.layer = layer.index
+  const ls = { storedBytes: 0, tarBytes: 0 }
+  let reported = 0
+  try {
+    await applyEntries()
+  } catch (err) {
+    // errors raised while a body is read surface here rather than inside readLayer: name the layer once
+    if (err instanceof CfsError && err.code.startsWith('ERR_CFS_TAR_') && !err.message.includes(layer.name)) err.message = `layer ${layer.name}: ${err.message}`
+    throw err
+  }
+  stats.bytesIn += ls.storedBytes
+  onProgress?.(ls.storedBytes - reported)
+
+  async function applyEntries (): Promise<void> {
+    for await (const { header, body } of readLayer(layer, ls)) {
+      const what = (): string => `entry at byte ${header.offset} of layer ${layer.name}`
+      const parts = BuildTree.splitPath(header.path, what)
+      if (tree.applyWhiteout(parts)) continue
+      if (header.type === 'hardlink') {
+        tree.link(parts, BuildTree.splitPath(header.linkname, what), what)
+        continue
+      }
+      const inode = inodeOf(header)
+      if (header.type === 'symlink') {
+        if (header.linkname.length === 0 || header.linkname.length > SYMLINK_MAX) {
+          throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: symlink target of ${header.linkname.length} bytes`)
+        }
+        inode.target = header.linkname
+        inode.size = header.linkname.length
+      } else if (header.type === 'chardev' || header.type === 'blockdev') {
+        inode.rdev = makeDev(header.devmajor, header.devminor)
+      } else if (header.type === 'file') {
+        const w = await setContent(inode, body, header.size, writer, stats)
+        if (w !== undefined) writes.push(w)
+      }
+      tree.set(parts, inode)
+      if (onProgress !== undefined && ls.storedBytes - reported > (4 << 20)) { onProgress(ls.storedBytes - reported); reported = ls.storedBytes }
+    }
+  }
+}

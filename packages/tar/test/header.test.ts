@@ -1,0 +1,41 @@
+import { decodeHeader, headerChecksum, readNumber } from '../src/header.js'
+import { encodeEntry } from '../src/encode-entry.js'
+
+describe('decodeHeader', () => {
+  it('returns null for a zero block', () => {
+    expect(decodeHeader(new Uint8Array(512))).toBeNull()
+  })
+
+  it('decodes the ustar fields of a block it wrote', () => {
+    const block = encodeEntry({ path: 'etc/passwd', type: 'file', mode: 0o4755, uid: 1000, gid: 100, mtimeSec: 1700000000, uname: 'u', gname: 'g', content: Buffer.from('x') }).subarray(0, 512)
+    expect(decodeHeader(block)).toMatchObject({ name: 'etc/passwd', mode: 0o4755, uid: 1000, gid: 100, size: 1, mtime: 1700000000, typeflag: '0', uname: 'u', gname: 'g', format: 'ustar' })
+  })
+
+  it('joins the ustar prefix and the name', () => {
+    const block = Buffer.from(encodeEntry({ path: 'n', type: 'file' }).subarray(0, 512))
+    block.write('some/prefix\0', 345, 'latin1')
+    block.write(headerChecksum(block).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1')
+    expect(decodeHeader(block)!.name).toBe('some/prefix/n')
+  })
+
+  it('rejects a bad checksum naming the byte offset', () => {
+    const block = Buffer.from(encodeEntry({ path: 'a', type: 'file' }).subarray(0, 512))
+    block[0] = 0x62
+    expect(() => decodeHeader(block, 1536)).toThrow(expect.objectContaining({ code: 'ERR_CFS_TAR_BAD_CHECKSUM', message: expect.stringContaining('1536') }))
+  })
+
+  it('reads GNU base-256 numbers, positive and negative', () => {
+    const b = new Uint8Array(12)
+    b[0] = 0x80; b[10] = 0x01; b[11] = 0x02
+    expect(readNumber(b, 0, 12)).toBe(0x0102)
+    const n = new Uint8Array(12).fill(0xff); n[11] = 0xfe
+    expect(readNumber(n, 0, 12)).toBe(-2)
+  })
+
+  it('rejects a numeric field that is not octal', () => {
+    const block = Buffer.from(encodeEntry({ path: 'a', type: 'file' }).subarray(0, 512))
+    block.write('9999999\0', 100, 'latin1')
+    block.write(headerChecksum(block).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1')
+    expect(() => decodeHeader(block)).toThrow(expect.objectContaining({ code: 'ERR_CFS_TAR_BAD_HEADER' }))
+  })
+})
