@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import { Writable } from 'node:stream'
 import { gunzipSync } from 'node:zlib'
+import { writeErofs } from '@cfs/erofs'
 import { fixturePath } from '@cfs/fixtures'
 import { decodeManifest, encodeManifest, type Manifest, type Node } from '@cfs/manifest'
 import { parseDump } from '../src/parse-dump.js'
@@ -139,6 +140,15 @@ describe('writeDump', () => {
     const shown = lines(encodeDump(m))[1]!.split(' ').slice(11).map(x => x.split('=')[0])
     // 130 pairs are shared, but only the first 128 in key order become references; the rest stay inline
     expect(shown).toEqual([...keys.slice(128), 'user.only', ...keys.slice(0, 128)])
+  })
+
+  it('still writes the dump of a tree mkcomposefs refuses for the xattr budget it applies to its own markers', () => {
+    const m = parse(ROOT + `/d 0 40755 2 0 0 0 0.0 - - - user.overlay.opaque=${'a'.repeat(200)}\n/d/w 0 20644 1 0 0 0 0.0 - - -\n`)
+    expect(() => writeErofs(m, { version: 1 })).toThrow(expect.objectContaining({ code: 'ERR_CFS_EROFS_UNSUPPORTED' }))
+    expect(lines(encodeDump(m, { version: 1 })).slice(1, 3)).toEqual([
+      '/d 40 40755 2 0 0 0 0.0 - - - trusted.overlay.opaque=x user.overlay.opaque=x',
+      '/d/w 0 20644 1 0 0 0 0.0 - - -',
+    ])
   })
 
   it('streams the same bytes to a Writable, waiting for drain', async () => {
