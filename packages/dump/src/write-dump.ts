@@ -24,12 +24,6 @@ export interface WriteDumpOptions {
    * default options, 1 if the tree has a whiteout (char device with rdev 0), else 0.
    */
   version?: 0 | 1
-  /**
-   * Nodes that were `@` lines of the dump the tree came from (`ParseDumpOptions.hardlinkEntries`). mkcomposefs
-   * marks the directory of a whiteout's non-`@` line as containing a whiteout; without this set, the first
-   * depth-first Node of each inode is taken, which is the composefs-info convention.
-   */
-  hardlinkEntries?: ReadonlySet<Node>
 }
 
 /** Output is handed out in pieces of about this many characters (= bytes, latin1). */
@@ -159,12 +153,11 @@ function showInode (e: PlannedInode, shared: readonly SharedXattr[]): Shown {
  * The canonical dump as latin1 string pieces of about 64 KiB, in order (depth-first, children in byte order). The
  * first occurrence of a hardlinked inode is a normal line; later ones are `@` lines whose PAYLOAD is the first
  * path and whose other fields copy the target. Requires a finalized tree (sorted children, see `finalizeTree`).
- * Trees mkcomposefs refuses for its xattr budget still get a dump.
+ * The primary of each hardlink group (`Node.hardlink`) matters: mkcomposefs marks the directory of a whiteout's
+ * primary as containing a whiteout. Trees mkcomposefs refuses for its xattr budget still get a dump.
  */
 export function * dumpChunks (manifest: Manifest, opts: WriteDumpOptions = {}): Generator<string> {
-  const plan = planImage(manifest, {
-    version: opts.version, hardlinkEntries: opts.hardlinkEntries, ignoreXattrBudget: true,
-  })
+  const plan = planImage(manifest, { version: opts.version, ignoreXattrBudget: true })
   /** per inode: the path of its first line and what that line shows */
   const seen = new Map<Inode, { firstPath: string, shown: Shown, stored: PlannedInode }>()
 

@@ -6,7 +6,7 @@
  */
 import { CfsError } from '@cfs/errors'
 import {
-  fileKind, S_IFMT, S_IFREG, S_IFDIR, S_IFCHR, S_IFLNK,
+  fileKind, hardlinkPrimaries, S_IFMT, S_IFREG, S_IFDIR, S_IFCHR, S_IFLNK,
   type Inode, type Manifest, type Node,
 } from '@cfs/manifest'
 
@@ -64,12 +64,6 @@ export interface ErofsOptions {
   minVersion?: number
   /** mkcomposefs `--max-version` (default 1 when neither bound is given, else 0). */
   maxVersion?: number
-  /**
-   * The Nodes that are hardlink entries (the `@` lines of a dump). The Inode is placed where its other Node is,
-   * which changes inode numbering. Without this, the first Node of each Inode in depth-first order holds it (the
-   * `composefs-info dump` convention).
-   */
-  hardlinkEntries?: ReadonlySet<Node>
 }
 
 export interface PlanOptions extends ErofsOptions {
@@ -316,23 +310,21 @@ export function roundUp (x: number, a: number): number { return Math.ceil(x / a)
  * could describe.
  */
 export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePlan {
-  // Step A — who holds each inode, and the version
-  const primaryOf = new Map<Inode, Node>()
-  let hasWhiteout = false
-  const links = opts.hardlinkEntries
-  const scan = (node: Node): void => {
-    const isLink = links?.has(node) === true
-    if (!isLink && !primaryOf.has(node.inode)) {
-      primaryOf.set(node.inode, node)
-      if (isWhiteout(node.inode)) hasWhiteout = true
-    }
-    if (node.children !== undefined) for (const c of node.children) scan(c)
-  }
+  // Step A — who holds each inode (Node.hardlink), and the version
   const root = manifest.root
   if (root.children === undefined || (root.inode.mode & S_IFMT) !== S_IFDIR) {
     throw new CfsError('ERR_CFS_TREE_INVALID', 'the root of the tree must be a directory')
   }
-  scan(root)
+  const primaryOf = hardlinkPrimaries(manifest)
+  let hasWhiteout = false
+  for (const [inode, node] of primaryOf) {
+    if (node.hardlink === true) {
+      throw new CfsError('ERR_CFS_TREE_INVALID',
+        `the links of '${node.name}' have no single primary: no Node without the hardlink flag, or several but not the first`,
+        { hint: 'finalizeTree or normalizeHardlinks puts the flags in canonical form' })
+    }
+    if (isWhiteout(inode)) hasWhiteout = true
+  }
   const version = selectVersion(opts, hasWhiteout)
   const strict = opts.ignoreXattrBudget !== true
 
@@ -465,7 +457,7 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
         if (d.target === undefined) {
           const t = entryOf.get(d.inode!)
           if (t === undefined) {
-            throw new CfsError('ERR_CFS_TREE_INVALID', `hardlink ${pathOf(e)}/${d.name} has no primary entry: every Node of its Inode is in hardlinkEntries`)
+            throw new CfsError('ERR_CFS_TREE_INVALID', `hardlink ${pathOf(e)}/${d.name} has no primary entry`)
           }
           d.target = t
         }
