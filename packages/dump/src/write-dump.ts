@@ -14,7 +14,7 @@ import {
   type PlannedInode, type SharedXattr,
 } from '@cfs/erofs'
 import {
-  walkDepthFirst, S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, type Inode, type Manifest, type Node,
+  walkDepthFirst, S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, type Manifest, type Node,
 } from '@cfs/manifest'
 import { escapeOptional, escapePath, escapeXattr } from './escape.js'
 
@@ -158,23 +158,23 @@ function showInode (e: PlannedInode, shared: readonly SharedXattr[]): Shown {
  */
 export function * dumpChunks (manifest: Manifest, opts: WriteDumpOptions = {}): Generator<string> {
   const plan = planImage(manifest, { version: opts.version, ignoreXattrBudget: true })
-  /** per inode: the path of its first line and what that line shows */
-  const seen = new Map<Inode, { firstPath: string, shown: Shown, stored: PlannedInode }>()
+  /** by inode number: the path of its first line and what that line shows */
+  const firstPaths: Array<string | undefined> = new Array(plan.inodes.length)
+  const shownInodes: Shown[] = new Array(plan.inodes.length)
 
   let out = ''
   // explicit stack instead of recursion: deep trees must not overflow, and a generator cannot yield from a callback
   const stack: Array<{ node: Node, path: string }> = [{ node: manifest.root, path: '/' }]
   while (stack.length > 0) {
     const { node, path } = stack.pop()!
-    const inode = node.inode
-    let img = seen.get(inode)
-    const link = img !== undefined
-    if (img === undefined) {
-      const stored = plan.byInode.get(inode)!
-      img = { firstPath: path, shown: showInode(stored, plan.shared), stored }
-      seen.set(inode, img)
+    const e = plan.byInode.get(node.inode)!
+    const firstPath = firstPaths[e.ino]
+    const link = firstPath !== undefined
+    if (!link) {
+      firstPaths[e.ino] = path
+      shownInodes[e.ino] = showInode(e, plan.shared)
     }
-    const { shown: s, stored: e } = img
+    const s = shownInodes[e.ino]!
     if (node.children !== undefined) {
       const prefix = path === '/' ? '/' : path + '/'
       for (let i = node.children.length - 1; i >= 0; i--) {
@@ -184,7 +184,7 @@ export function * dumpChunks (manifest: Manifest, opts: WriteDumpOptions = {}): 
     }
     out += escapePath(path) + ' ' + s.size + ' ' + (link ? '@' : '') + s.mode.toString(8) + ' ' + e.nlink + ' ' +
       e.uid + ' ' + e.gid + ' ' + s.rdev + ' ' + e.mtimeSec + '.' + e.mtimeNsec + ' ' +
-      escapeOptional(link ? img.firstPath : s.payload) + ' ' + escapeOptional(s.content) + ' ' + (s.digest ?? '-') + s.xattrs + '\n'
+      escapeOptional(link ? firstPath : s.payload) + ' ' + escapeOptional(s.content) + ' ' + (s.digest ?? '-') + s.xattrs + '\n'
     if (out.length >= CHUNK) { yield out; out = '' }
   }
   if (out.length > 0) yield out

@@ -246,7 +246,7 @@ function setXattr (e: PlannedInode, key: string, value: string, strict: boolean)
   e.budget = total
 }
 
-function newEntry (node: Node | undefined, name: string, inode: Inode, parent: PlannedInode | undefined, valueString: (v: Uint8Array) => string): PlannedInode {
+function newEntry (node: Node | undefined, name: string, inode: Inode, parent: PlannedInode | undefined): PlannedInode {
   const e: PlannedInode = {
     node,
     name,
@@ -261,7 +261,7 @@ function newEntry (node: Node | undefined, name: string, inode: Inode, parent: P
     size: inode.size,
     isize: 0,
     xkeys: inode.xattrs.map(x => x.key),
-    xvalues: inode.xattrs.map(x => valueString(x.value)),
+    xvalues: inode.xattrs.map(x => byteString(x.value)),
     sharedRefs: NO_REFS,
     budget: 0,
     children: undefined,
@@ -329,16 +329,10 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
   const strict = opts.ignoreXattrBudget !== true
 
   // Step B — entries and per-entry rewrite, depth-first pre-order
-  const valueStrings = new Map<Uint8Array, string>()
-  const valueString = (v: Uint8Array): string => {
-    let s = valueStrings.get(v)
-    if (s === undefined) { s = byteString(v); valueStrings.set(v, s) }
-    return s
-  }
   const entryOf = new Map<Inode, PlannedInode>()
   const rewrite = (node: Node, parent: PlannedInode | undefined): PlannedInode => {
     const inode = node.inode
-    const e = newEntry(node, node.name, inode, parent, valueString)
+    const e = newEntry(node, node.name, inode, parent)
     entryOf.set(inode, e)
     const kind = fileKind(inode.mode)
     if (kind === undefined) {
@@ -430,7 +424,7 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
       mtimeNsec: rootEntry.mtimeNsec,
       size: 0,
       xattrs: [],
-    }, rootEntry, valueString)
+    }, rootEntry)
     if (selinux !== undefined) setXattr(w, SELINUX_XATTR, selinux, strict)
     rootEntry.children!.push(w)
     rootEntry.dirents!.push({ name, target: w, inode: undefined })
@@ -464,7 +458,7 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
       }
       e.dirents!.sort(compareDirents)
     }
-    if (e.xkeys.length > 1) sortXattrs(e)
+    if (e.xkeys.length > 1 && !xattrsSorted(e)) sortXattrs(e)
     if (e.mtimeSec < minSec || (e.mtimeSec === minSec && e.mtimeNsec < minNsec)) {
       minSec = e.mtimeSec
       minNsec = e.mtimeNsec
@@ -472,26 +466,29 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
     if (!hasAcl && (e.xkeys.includes('system.posix_acl_access') || e.xkeys.includes('system.posix_acl_default'))) hasAcl = true
   }
 
-  // Step E — shared xattr table: pairs used by more than one inode
-  const pairCount = new Map<string, number>()
+  // Step E — shared xattr table: pairs used by more than one inode. Maps by key, then value: the strings keep
+  // their cached hashes, where joined pair strings would be hashed anew at every lookup.
+  const pairCount = new Map<string, Map<string, number>>()
   for (const e of queue) {
     for (let i = 0; i < e.xkeys.length; i++) {
-      const id = e.xkeys[i]! + '\0' + e.xvalues[i]!
-      pairCount.set(id, (pairCount.get(id) ?? 0) + 1)
+      const key = e.xkeys[i]!
+      const value = e.xvalues[i]!
+      let byValue = pairCount.get(key)
+      if (byValue === undefined) { byValue = new Map(); pairCount.set(key, byValue) }
+      byValue.set(value, (byValue.get(value) ?? 0) + 1)
     }
   }
   const shared: SharedXattr[] = []
-  for (const [id, count] of pairCount) {
-    if (count > 1) {
-      const nul = id.indexOf('\0')
-      shared.push({ key: id.slice(0, nul), value: id.slice(nul + 1), offset: 0 })
-    }
+  for (const [key, byValue] of pairCount) {
+    for (const [value, count] of byValue) if (count > 1) shared.push({ key, value, offset: 0 })
   }
   shared.sort(compareSharedDescending)
-  const sharedIndex = new Map<string, number>()
+  const sharedIndex = new Map<string, Map<string, number>>()
   let sharedSize = 0
   for (const [i, s] of shared.entries()) {
-    sharedIndex.set(s.key + '\0' + s.value, i)
+    let byValue = sharedIndex.get(s.key)
+    if (byValue === undefined) { byValue = new Map(); sharedIndex.set(s.key, byValue) }
+    byValue.set(s.value, i)
     s.offset = sharedSize
     sharedSize += xattrEntrySize(s.key, s.value)
   }
@@ -536,7 +533,7 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
     for (let i = 0; i < nx; i++) {
       const key = e.xkeys[i]!
       const value = e.xvalues[i]!
-      const ref = sharedIndex.size === 0 ? undefined : sharedIndex.get(key + '\0' + value)
+      const ref = sharedIndex.size === 0 ? undefined : sharedIndex.get(key)?.get(value)
       if (ref !== undefined && nShared < MAX_SHARED_REFS) {
         e.sharedRefs[i] = ref
         nShared++
@@ -592,6 +589,11 @@ const NO_REFS: number[] = []
 
 function byteString (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+}
+
+function xattrsSorted (e: PlannedInode): boolean {
+  for (let i = 1; i < e.xkeys.length; i++) if (e.xkeys[i - 1]! > e.xkeys[i]!) return false
+  return true
 }
 
 /** Puts an entry's xattrs in key order (byte order of the full, escaped key). */
