@@ -6,7 +6,7 @@
  */
 import { CfsError } from '@cfs/errors'
 import {
-  fileKind, hardlinkPrimaries, S_IFMT, S_IFREG, S_IFDIR, S_IFCHR, S_IFLNK,
+  fileKind, hardlinkPrimaries, ROOT_WHITEOUT_NAMES, S_IFMT, S_IFREG, S_IFDIR, S_IFCHR, S_IFLNK,
   type Inode, type Manifest, type Node,
 } from '@cfs/manifest'
 
@@ -411,8 +411,7 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
   const selinuxAt = rootEntry.xkeys.indexOf(SELINUX_XATTR)
   const selinux = selinuxAt < 0 ? undefined : rootEntry.xvalues[selinuxAt]!
   let addedWhiteouts = false
-  for (let i = 0; i < 256; i++) {
-    const name = i.toString(16).padStart(2, '0')
+  for (const name of ROOT_WHITEOUT_NAMES) {
     if (rootNames.has(name)) continue
     const w = newEntry(undefined, name, {
       mode: ROOT_WHITEOUT_MODE,
