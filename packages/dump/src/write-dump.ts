@@ -1,10 +1,9 @@
 /**
  * Writes the canonical dump of a tree: byte for byte what `composefs-info dump` prints for the EROFS image that
  * `mkcomposefs` writes for the same tree (spec §1.12). That output is a view *through* the image, so this module
- * first derives each inode's on-disk xattrs (overlay escaping, metacopy/redirect, whiteout conversion, v1 opaque
- * markers, the root's opaque marker and 256 whiteouts; spec §3.3–3.6, §4.2 step B/C), decides which of them are
- * shared (§4.6.3, because composefs-info prints inline xattrs before shared ones), then replays composefs-info's
- * reading of those xattrs in on-disk order.
+ * takes each inode as @cfs/erofs `planImage` stores it (escaped overlay xattrs, metacopy/redirect, whiteouts as
+ * regular files, opaque markers, which xattrs are shared; spec §3.3–3.6, §4.2, §4.6.3) and replays how
+ * composefs-info reads it back: inline xattrs before shared ones, the writer's xattrs hidden, and its quirks.
  */
 import type { Writable } from 'node:stream'
 import {

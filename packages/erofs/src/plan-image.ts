@@ -79,8 +79,6 @@ export interface PlanOptions extends ErofsOptions {
  * module.
  */
 export interface PlannedInode {
-  /** the Node holding this inode (its primary); undefined for the whiteouts added to the root */
-  node: Node | undefined
   name: string
   /** the root's parent is the root */
   parent: PlannedInode
@@ -246,9 +244,8 @@ function setXattr (e: PlannedInode, key: string, value: string, strict: boolean)
   e.budget = total
 }
 
-function newEntry (node: Node | undefined, name: string, inode: Inode, parent: PlannedInode | undefined): PlannedInode {
+function newEntry (name: string, inode: Inode, parent: PlannedInode | undefined): PlannedInode {
   const e: PlannedInode = {
-    node,
     name,
     parent: parent as PlannedInode,
     mode: inode.mode,
@@ -332,7 +329,7 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
   const entryOf = new Map<Inode, PlannedInode>()
   const rewrite = (node: Node, parent: PlannedInode | undefined): PlannedInode => {
     const inode = node.inode
-    const e = newEntry(node, node.name, inode, parent)
+    const e = newEntry(node.name, inode, parent)
     entryOf.set(inode, e)
     const kind = fileKind(inode.mode)
     if (kind === undefined) {
@@ -413,7 +410,7 @@ export function planImage (manifest: Manifest, opts: PlanOptions = {}): ImagePla
   let addedWhiteouts = false
   for (const name of ROOT_WHITEOUT_NAMES) {
     if (rootNames.has(name)) continue
-    const w = newEntry(undefined, name, {
+    const w = newEntry(name, {
       mode: ROOT_WHITEOUT_MODE,
       uid: rootEntry.uid,
       gid: rootEntry.gid,
