@@ -1,5 +1,6 @@
 export { parseDump, readDump, DumpParser, DUMP_LINE_MAX } from './parse-dump.js'
 export type { ParseDumpOptions } from './parse-dump.js'
 export { unescapeField, escapePath, escapeOptional, escapeXattr } from './escape.js'
-export { writeDump, encodeDump, dumpChunks, defaultFormatVersion, isWhiteout } from './write-dump.js'
+export { writeDump, encodeDump, dumpChunks, defaultFormatVersion } from './write-dump.js'
+export { isWhiteout } from '@cfs/erofs'
 export type { WriteDumpOptions } from './write-dump.js'

@@ -3,7 +3,8 @@
  * the whole-buffer `parseDump` and the streaming `readDump` share every rule. The parser is stricter than the C
  * tool (spec §1.4 "Recommended stricter TS behaviour", §1.9, §1.11): paths must start with `/` and have no empty
  * components, numbers are plain digits within their stored width, DIGEST is exactly 64 hex digits, and RDEV is 0
- * on anything but a device. Hardlink (`@`) entries are resolved after the last line, following chains.
+ * on anything but a device. Hardlink (`@`) entries are resolved after the last line, following chains, and keep
+ * `Node.hardlink` (mkcomposefs places the inode at the non-`@` line).
  */
 import { Readable, pipeline } from 'node:stream'
 import { createGunzip, gunzipSync } from 'node:zlib'
@@ -33,12 +34,6 @@ const FIELD_NAMES = ['PATH', 'SIZE', 'MODE', 'NLINK', 'UID', 'GID', 'RDEV', 'MTI
 export interface ParseDumpOptions {
   /** name of the input, used in error messages (default: none) */
   source?: string
-  /**
-   * When given, receives every Node that came from an `@` (hardlink) line. The tree itself does not say which
-   * Node of a shared Inode was the "real" line; mkcomposefs places the inode at that one, so an exact image
-   * writer needs this set (see `hardlinkEntries` of @cfs/erofs and of `writeDump`).
-   */
-  hardlinkEntries?: Set<Node>
 }
 
 interface PendingLink {
@@ -212,7 +207,7 @@ export class DumpParser {
     }
     for (const link of this.links) {
       link.node.inode = resolve(link)
-      this.opts.hardlinkEntries?.add(link.node)
+      link.node.hardlink = true
     }
     return finalizeTree({ root: this.root })
   }
@@ -323,8 +318,9 @@ function isGzip (b: Uint8Array): boolean { return b[0] === 0x1f && b[1] === 0x8b
 
 /**
  * Parses a whole dump (plain or gzip, detected by its magic `1f 8b`) into a finalized Manifest: children and
- * xattrs sorted, hardlinks sharing one Inode, directory nlink computed. Throws ERR_CFS_DUMP_PARSE naming the line
- * and the reason, or ERR_CFS_DECOMPRESS for a broken gzip stream.
+ * xattrs sorted, hardlinks sharing one Inode (`Node.hardlink` from the `@` lines, normalized), directory nlink
+ * computed. Throws ERR_CFS_DUMP_PARSE naming the line and the reason, or ERR_CFS_DECOMPRESS for a broken gzip
+ * stream.
  */
 export function parseDump (bytes: Uint8Array, opts: ParseDumpOptions = {}): Manifest {
   let buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

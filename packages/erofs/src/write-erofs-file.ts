@@ -3,7 +3,8 @@ import * as path from 'node:path'
 import { CfsError } from '@cfs/errors'
 import { fsverityDigest } from '@cfs/digest'
 import type { Manifest } from '@cfs/manifest'
-import { writeErofs, type ErofsOptions } from './write-erofs.js'
+import type { ErofsOptions } from './plan-image.js'
+import { writeErofs } from './write-erofs.js'
 
 /** fs-verity SHA-256 digest of an image, as bare lowercase hex: what `mount.composefs -o digest=` expects. */
 export function erofsImageDigest (image: Uint8Array): string {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
-import { finalizeTree, makeInode, S_IFCHR, S_IFDIR, S_IFREG, type Manifest } from '@cfs/manifest'
+import { finalizeTree, makeInode, normalizeHardlinks, S_IFCHR, S_IFDIR, S_IFREG, type Manifest, type Node } from '@cfs/manifest'
 import { erofsImageDigest, selectVersion, writeErofs } from '../src/index.js'
 import { ex1, ex2 } from './examples.js'
 
@@ -111,24 +111,36 @@ describe('writeErofs limits and errors', () => {
 })
 
 describe('writeErofs hardlink placement', () => {
-  it('places a shared inode at its primary Node, which hardlinkEntries chooses', () => {
+  it('places a shared inode at its primary Node, the one without the hardlink flag', () => {
     const t = { mtimeSec: 1000 }
     const shared = makeInode(S_IFREG | 0o644, { ...t, nlink: 2, size: 3, inline: Buffer.from('abc') })
-    const first = { name: 'a', inode: shared }
-    const last = { name: 'c', inode: shared }
+    const first: Node = { name: 'a', inode: shared }
+    const last: Node = { name: 'c', inode: shared }
     const manifest = finalizeTree({
       root: { name: '', inode: makeInode(S_IFDIR | 0o755, t), children: [first, { name: 'b', inode: makeInode(S_IFREG | 0o600, t) }, last] },
     })
     const byDefault = Buffer.from(writeErofs(manifest))
-    expect(Buffer.from(writeErofs(manifest, { hardlinkEntries: new Set([last]) }))).toEqual(byDefault)
+    last.hardlink = true
+    expect(Buffer.from(writeErofs(manifest))).toEqual(byDefault)
     // with /c as the primary the inode comes after /b in breadth-first order
-    expect(Buffer.from(writeErofs(manifest, { hardlinkEntries: new Set([first]) }))).not.toEqual(byDefault)
+    delete last.hardlink
+    first.hardlink = true
+    const cFirst = Buffer.from(writeErofs(manifest))
+    expect(cFirst).not.toEqual(byDefault)
+    // normalizing keeps that primary (and the image), and clears the flags when the primary is the first Node
+    expect(Buffer.from(writeErofs(normalizeHardlinks(manifest)))).toEqual(cFirst)
+    expect([first.hardlink, last.hardlink]).toEqual([true, undefined])
+    delete first.hardlink
+    last.hardlink = true
+    expect(Buffer.from(writeErofs(normalizeHardlinks(manifest)))).toEqual(byDefault)
+    expect([first.hardlink, last.hardlink]).toEqual([undefined, undefined])
   })
 
-  it('refuses an inode whose every Node is marked as a hardlink entry', () => {
+  it('refuses an inode whose every Node is flagged as a hardlink', () => {
     const { manifest, link } = ex2()
     const big = manifest.root.children![1]!.children!.find(n => n.name === 'big')!
-    expect(() => writeErofs(manifest, { hardlinkEntries: new Set([link, big]) }))
-      .toThrow(expect.objectContaining({ code: 'ERR_CFS_TREE_INVALID' }))
+    link.hardlink = true
+    big.hardlink = true
+    expect(() => writeErofs(manifest)).toThrow(expect.objectContaining({ code: 'ERR_CFS_TREE_INVALID' }))
   })
 })

@@ -1,5 +1,6 @@
 export * from './model.js'
 export { compareBytes, finalizeTree, walkDepthFirst, findChild, lookupPath, directorySize, numberInodes, ROOT_WHITEOUT_NAMES } from './tree.js'
 export type { Visit } from './tree.js'
+export { hardlinkPrimaries, normalizeHardlinks } from './hardlinks.js'
 export { encodeManifest, decodeManifest, manifestDigest, MANIFEST_MAGIC, MANIFEST_VERSION } from './codec.js'
 export { nameProblem, inodeProblem } from './invariants.js'

@@ -79,6 +79,12 @@ export interface Node {
   inode: Inode
   /** directories only: children sorted by name in byte order, names unique */
   children?: Node[]
+  /**
+   * This Node is a secondary link of its Inode (a composefs dump's `@` line). In a group of Nodes sharing one
+   * Inode, the Node without the flag is the primary, and when none has it the first in depth-first order is. The
+   * primary is where mkcomposefs places the inode (`normalizeHardlinks` puts a tree in canonical form).
+   */
+  hardlink?: true
 }
 
 export interface Manifest {

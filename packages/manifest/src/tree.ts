@@ -3,6 +3,7 @@
  * and lookup. They work on the model in model.ts and never touch the disk.
  */
 import { CfsError } from '@cfs/errors'
+import { normalizeHardlinks } from './hardlinks.js'
 import { isDir, S_IFDIR, S_IFMT, type Inode, type Manifest, type Node } from './model.js'
 
 /** Byte-order comparison of byte strings (unsigned bytes, a prefix sorts first). */
@@ -14,8 +15,9 @@ function compareNodes (a: Node, b: Node): number { return compareBytes(a.name, b
 function compareXattrs (a: { key: string }, b: { key: string }): number { return compareBytes(a.key, b.key) }
 
 /**
- * Puts a tree built in any order into canonical form, in place: children and xattrs sorted in byte order and
- * directory nlink = 2 + number of subdirectories. Throws ERR_CFS_TREE_INVALID on a duplicate name.
+ * Puts a tree built in any order into canonical form, in place: children and xattrs sorted in byte order,
+ * directory nlink = 2 + number of subdirectories, hardlink flags normalized (`normalizeHardlinks`). Throws
+ * ERR_CFS_TREE_INVALID on a duplicate name.
  */
 export function finalizeTree (manifest: Manifest): Manifest {
   const stack: Node[] = [manifest.root]
@@ -38,7 +40,7 @@ export function finalizeTree (manifest: Manifest): Manifest {
     inode.nlink = 2 + subdirs
     inode.size = 0
   }
-  return manifest
+  return normalizeHardlinks(manifest)
 }
 
 export type Visit = (path: string, node: Node, parent: Node | undefined) => void | 'skip'
