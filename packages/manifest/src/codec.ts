@@ -14,6 +14,7 @@ import { CfsError } from '@cfs/errors'
 import { sha256, type Digest } from '@cfs/digest'
 import { ByteReader, ByteWriter } from './byte-stream.js'
 import { readEnvelope } from './read-envelope.js'
+import { hardlinkPrimaries } from './hardlinks.js'
 import { inodeProblem, nameProblem, xattrsProblem, PAYLOAD_MAX } from './invariants.js'
 import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, type Inode, type Manifest, type Node, type Xattr } from './model.js'
 
@@ -134,6 +135,15 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
     col.objects.uint(0)
   }
   const inodeIds = new Map<Inode, number>()
+  // Hardlink groups whose primary (Node.hardlink) is not their first Node in depth-first order: that primary's
+  // link is written as `seen + id + 1` (above every plain link value), so trees without such groups cost nothing.
+  let primaries: Map<Inode, Node> | undefined
+  for (const stack = [manifest.root]; stack.length > 0 && primaries === undefined;) {
+    const n = stack.pop()!
+    if (n.hardlink === true) primaries = hardlinkPrimaries(manifest)
+    if (n.children !== undefined) for (const c of n.children) stack.push(c)
+  }
+  const firstIsPrimary = new Set<Inode>()
   const modes = new Map<number, number>()
   const owners = new Map<string, number>()
   const ownerList: Array<[number, number]> = []
@@ -232,7 +242,8 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
       col.names.uint(k)
       col.names.cstring(k === 0 ? name : name.slice(k))
       if (known !== undefined && isDir) treeInvalid('a directory inode is shared (directory hardlink)', at)
-      col.links.uint(known === undefined ? 0 : known + 1)
+      const latePrimary = known !== undefined && primaries !== undefined && !firstIsPrimary.has(inode) && primaries.get(inode) === node
+      col.links.uint(known === undefined ? 0 : latePrimary ? inodeIds.size + known + 1 : known + 1)
     }
     let children: Node[] = []
     if (isDir) {
@@ -240,6 +251,7 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
       col.dirs.uint(children.length)
     } else if (node.children !== undefined) treeInvalid('a non-directory has children', at)
     if (known === undefined) {
+      if (primaries !== undefined && primaries.get(inode) === node) firstIsPrimary.add(inode)
       inodeIds.set(inode, inodeIds.size)
       let subdirs = 0
       for (const c of children) if ((c.inode.mode & S_IFMT) === S_IFDIR) subdirs++
@@ -471,6 +483,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   openDir(root, 0, nodeCount - 1)
   let nextInode = 1
+  const latePrimaries = new Map<Inode, Node>()
   const names = col.names
   for (let k = 1; k < nodeCount; k++) {
     const top = open[open.length - 1]
@@ -484,7 +497,10 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     const problem = nameProblem(name)
     if (problem !== undefined) invalid(`${problem} (node ${k})`)
     if (prev !== undefined && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
-    const link = col.links.uint()
+    let link = col.links.uint()
+    // a value above nextInode marks the primary of a hardlink group that is not its first Node (see the encoder)
+    const latePrimary = link > nextInode
+    if (latePrimary) link -= nextInode
     let inode: Inode
     const id = link === 0 ? nextInode : link - 1
     if (link === 0) {
@@ -496,6 +512,10 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       if ((inode.mode & S_IFMT) === S_IFDIR) invalid(`directory hardlink at ${JSON.stringify(name)} (node ${k})`)
     }
     const node: Node = { name, inode }
+    if (latePrimary) {
+      if (latePrimaries.has(inode)) corrupt(`two primaries for one hardlink group (node ${k})`)
+      latePrimaries.set(inode, node)
+    }
     top.children.push(node)
     const isDir = (inode.mode & S_IFMT) === S_IFDIR
     if (isDir) top.subdirs++
@@ -506,6 +526,14 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   if (nextInode !== inodeCount) corrupt(`${inodeCount - nextInode} inodes not reached from the root`)
   names.end(); col.links.end(); col.dirs.end()
 
+  if (latePrimaries.size > 0) {
+    for (const stack: Node[] = [root]; stack.length > 0;) {
+      const n = stack.pop()!
+      const p = latePrimaries.get(n.inode)
+      if (p !== undefined && p !== n) n.hardlink = true
+      if (n.children !== undefined) for (const c of n.children) stack.push(c)
+    }
+  }
   return { root }
 }
 

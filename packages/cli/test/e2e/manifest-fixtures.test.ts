@@ -13,11 +13,11 @@ const PINNED: Array<[string, string]> = [
   ['composefs/longlink.dump', 'sha256:d1f74eaa4ca0da9589131754c4ad06af93509082b7252fa14a2f57221dc08b3d'],
   ['composefs/special.dump', 'sha256:dd0c59de806577438a5c12705e7827e3b522434c03e57b52b2a6348e2e83fc0e'],
   ['composefs/config.dump.gz', 'sha256:fb4f8636aec84f651fe5304fd94b77554db9fbfb203fecb7f6b24fef79180644'],
-  ['composefs-random/r5000.dump.gz', 'sha256:9137f644649a0fc33a8666a234e8f23600f70fda1c0b2a22d1d82ab6fdc2d80e'],
-  ['composefs-random/r5001.dump.gz', 'sha256:46807da20aa8fb90c956837fe02851931b9a58b90a66aa0681b03d699762a353'],
-  ['composefs-random/r5002.dump.gz', 'sha256:ce51d124d2f49fa5c1b276dc5a0266189ee3b5b0c1cfb7874ca045b95e8411bf'],
-  ['composefs-random/r5003.dump.gz', 'sha256:802a425aa9bb4081a3127dbb80dcf8e5f69c557554d41737e7553593d1eafaaa'],
-  ['composefs-random/r5004.dump.gz', 'sha256:29d67fbe7374c581ccc67cf18212cab29a9faa723b4a6852ef539c46422d16fd'],
+  ['composefs-random/r5000.dump.gz', 'sha256:91e093111e6cc27988f112e6dea70b85ff987fcdbf250c8bb77a18eabb9b707b'],
+  ['composefs-random/r5001.dump.gz', 'sha256:4a72edc5074c0ac9b6e9959fbb3b3ea91629f370bc03cc4d6588682ede48a42e'],
+  ['composefs-random/r5002.dump.gz', 'sha256:2949d39914db284a2549a0f86a9488f1d1e3749fad991c173f09238a7bfdb327'],
+  ['composefs-random/r5003.dump.gz', 'sha256:457da1dfd6165a0e0704e8d4bf53434d90c9b17a9a50872c715d8860ff5d59ed'],
+  ['composefs-random/r5004.dump.gz', 'sha256:18614a0c403c6b564039e69b1b6f6cba6de085ab418793154a8c02e5c35f361d'],
 ]
 
 describe('manifests of the composefs fixture dumps', () => {
