@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { makeUmociImage, missingImageTools, scanTree, unpackImage, writeDockerArchive, writeRichTree } from '@cfs/fixtures'
+import { makeRichImage, missingImageTools, scanTree, unpackImage, writeDockerArchive } from '@cfs/fixtures'
 import { Store } from '@cfs/store'
 import { buildImage } from '../src/build-image.js'
 import { flatten } from './flatten.js'
@@ -21,17 +21,8 @@ afterEach(() => { fs.rmSync(tmp, { recursive: true, force: true }) })
 
 maybe('images made by umoci and skopeo', () => {
   it('builds to the tree umoci unpacks, from the OCI layout and from a docker-archive of it', async () => {
-    const src = path.join(tmp, 'src')
-    writeRichTree(src)
-    const upper = path.join(tmp, 'upper')
-    fs.mkdirSync(upper)
-    fs.writeFileSync(path.join(upper, 'small'), 'replaced\n')
+    const ref = makeRichImage(tmp)
     const layout = path.join(tmp, 'oci')
-    const ref = makeUmociImage(layout, 'img', [
-      { source: src, target: '/' },
-      { whiteout: '/etc/sub/old' },
-      { source: path.join(upper, 'small'), target: '/etc/small' },
-    ])
     const rootfs = unpackImage(ref, path.join(tmp, 'bundle'))
     writeDockerArchive(ref, path.join(tmp, 'docker.tar'))
 
