@@ -6,6 +6,7 @@
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { Readable } from 'node:stream'
 import { buildImage } from '@cfs/build'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { decodeManifest, MANIFEST_MAGIC, type Manifest } from '@cfs/manifest'
@@ -22,6 +23,8 @@ export interface SideOptions {
 export interface SideProbe {
   isDirectory: boolean
   head: Uint8Array
+  /** the whole content, for a side that can be read only once (a pipe, `<(…)`); a regular file is read by path */
+  bytes?: Uint8Array
 }
 
 export interface SideLoader {
@@ -29,7 +32,7 @@ export interface SideLoader {
   kind: string
   /** whether this loader reads the argument */
   accepts: (probe: SideProbe) => boolean
-  load: (file: string, io: Io, opts: SideOptions) => Promise<Manifest>
+  load: (file: string, probe: SideProbe, opts: SideOptions) => Promise<Manifest>
 }
 
 const TAR_MAGIC_OFFSET = 257 // ustar: "ustar" at offset 257 of the first header block
@@ -39,9 +42,9 @@ const HEAD_SIZE = 512
 const manifestLoader: SideLoader = {
   kind: 'manifest',
   accepts: p => !p.isDirectory && Buffer.from(p.head.subarray(0, 4)).equals(MANIFEST_MAGIC),
-  load: async (file) => {
+  load: async (file, probe) => {
     try {
-      return decodeManifest(await fs.readFile(file))
+      return decodeManifest(probe.bytes ?? await fs.readFile(file))
     } catch (err) {
       if (err instanceof CfsError) throw err
       throw fromSystemError(err, 'reading', file)
@@ -59,9 +62,10 @@ function looksLikeImageFile (head: Uint8Array): boolean {
 const imageLoader: SideLoader = {
   kind: 'image',
   accepts: p => p.isDirectory || looksLikeImageFile(p.head),
-  load: async (file, _io, opts) => {
+  load: async (file, probe, opts) => {
     if (opts.store === undefined) throw new Error('an image side needs a store')
-    return (await buildImage(file, { store: await opts.store() })).manifest
+    const input = probe.bytes === undefined ? file : Readable.from([probe.bytes])
+    return (await buildImage(input, { store: await opts.store() })).manifest
   },
 }
 
@@ -72,7 +76,12 @@ async function probe (file: string, arg: string): Promise<SideProbe> {
   let fh
   try {
     fh = await fs.open(file, 'r')
-    if ((await fh.stat()).isDirectory()) return { isDirectory: true, head: new Uint8Array(0) }
+    const st = await fh.stat()
+    if (st.isDirectory()) return { isDirectory: true, head: new Uint8Array(0) }
+    if (!st.isFile()) {
+      const bytes = await fh.readFile()
+      return { isDirectory: false, head: bytes.subarray(0, HEAD_SIZE), bytes }
+    }
     const buf = Buffer.alloc(HEAD_SIZE)
     const { bytesRead } = await fh.read(buf, 0, HEAD_SIZE, 0)
     return { isDirectory: false, head: buf.subarray(0, bytesRead) }
@@ -85,7 +94,7 @@ export async function loadSide (arg: string, io: Io, opts: SideOptions = {}, loa
   const file = path.resolve(io.cwd, arg)
   const p = await probe(file, arg)
   const loader = loaders.find(l => l.accepts(p))
-  if (loader !== undefined) return await loader.load(file, io, opts)
+  if (loader !== undefined) return await loader.load(file, p, opts)
   throw new CfsError('ERR_CFS_MANIFEST_CORRUPT', `${arg} is neither a cfs manifest (bad magic) nor an image`, {
     hint: 'pass files written by cfs build, image tarballs, OCI layouts or directories',
   })

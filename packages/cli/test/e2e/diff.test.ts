@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -202,6 +202,16 @@ describe('cfs diff with image sides', () => {
     const bad = await cfs('diff', '--no-store', image('docker-archive.tar'), image('truncated.tar'))
     expect(bad.code).toBe(3)
     expect(bad.stderr).toContain('ERR_CFS_TAR_TRUNCATED')
+    expect(fs.readdirSync(path.join(dir, 'tmp'))).toEqual([])
+  })
+
+  it('reads a side that can be read only once (a pipe, as from <(…)): a manifest or an image', async () => {
+    const fifo = path.join(dir, 'side.fifo')
+    execFileSync('mkfifo', [fifo])
+    for (const [piped, other] of [[path.join(dir, 'a.cfsm'), 'a.cfsm'], [image('oci-archive.tar'), image('docker-archive.tar')]] as const) {
+      const [r] = await Promise.all([cfs('diff', '--no-store', fifo, other), fs.promises.writeFile(fifo, fs.readFileSync(piped))])
+      expect(r).toEqual({ code: 0, stdout: '', stderr: '' })
+    }
     expect(fs.readdirSync(path.join(dir, 'tmp'))).toEqual([])
   })
 
