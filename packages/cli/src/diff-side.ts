@@ -90,6 +90,11 @@ async function probe (file: string, arg: string): Promise<SideProbe> {
   } finally { await fh?.close() }
 }
 
+/**
+ * The manifest of one side: the first loader that accepts the argument reads it. Throws ERR_CFS_FILE_NOT_FOUND
+ * for a missing path, ERR_CFS_MANIFEST_CORRUPT for something that is neither a manifest nor an image, and what
+ * decoding or `buildImage` throws.
+ */
 export async function loadSide (arg: string, io: Io, opts: SideOptions = {}, loaders: readonly SideLoader[] = sideLoaders): Promise<Manifest> {
   const file = path.resolve(io.cwd, arg)
   const p = await probe(file, arg)
