@@ -2,6 +2,7 @@
  * The composefs image of a manifest is derived data, so it is cached next to the objects it points at:
  * `<store>/erofs-cache/<manifest sha256 hex>.v<IMAGE_CACHE_VERSION>.img`. The name is the manifest's digest, so a
  * cached image is reused only for the same manifest bytes; the version changes whenever the writer's output would.
+ * @cfs/store owns the directory and the naming (its gc removes images whose manifest is no longer kept).
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -9,10 +10,11 @@ import { CfsError, fromSystemError } from '@cfs/errors'
 import { decodeManifest, encodeManifest, manifestDigest, type Manifest } from '@cfs/manifest'
 import { writeErofsFile } from '@cfs/erofs'
 import { digestHex } from '@cfs/digest'
+import { EROFS_CACHE_DIR, erofsCacheName } from '@cfs/store'
 
 /** Bump when `writeErofs` would write different bytes for the same manifest. */
 export const IMAGE_CACHE_VERSION = 1
-export const EROFS_CACHE_DIR = 'erofs-cache'
+export { EROFS_CACHE_DIR }
 /** composefs header (spec §4.3): magic at 0, flags at 8 (bit 0: the image has ACL xattrs) */
 const COMPOSEFS_MAGIC = 0xD078629A
 const HEADER_SIZE = 32
@@ -58,7 +60,7 @@ export function ensureImage (source: ManifestSource, cacheDir: string): CachedIm
     bytes = encodeManifest(manifest)
   }
   const hex = digestHex(manifestDigest(bytes))
-  const file = path.join(cacheDir, `${hex}.v${IMAGE_CACHE_VERSION}.img`)
+  const file = path.join(cacheDir, erofsCacheName(hex, IMAGE_CACHE_VERSION))
   let header = readImageHeader(file)
   const reused = header !== undefined
   if (header === undefined) {

@@ -11,7 +11,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import type { Manifest } from '@cfs/manifest'
-import { OBJECTS_DIR } from '@cfs/store'
+import { OBJECTS_DIR, Store } from '@cfs/store'
 import { EROFS_CACHE_DIR, ensureImage } from './image-cache.js'
 import { checkKernelSupport } from './kernel-support.js'
 import { COMPOSEFS_SOURCE, optionValue, readMountTable, topMountAt } from './mount-table.js'
@@ -95,7 +95,8 @@ function loopBackingFile (device: string): string | undefined {
  * ERR_CFS_KERNEL_UNSUPPORTED when the kernel lacks erofs or overlay (both hint at the FUSE backend);
  * ERR_CFS_FILE_NOT_FOUND, ERR_CFS_USAGE or ERR_CFS_MOUNTPOINT_BUSY for a missing, non-directory or already
  * mounted mountpoint; ERR_CFS_USAGE for paths overlay options cannot carry; ERR_CFS_MOUNT_FAILED with mount(8)'s
- * message. On failure nothing stays mounted or attached.
+ * message; ERR_CFS_STORE_LOCKED when a `cfs gc` of the store does not finish within 10 minutes (mounting holds a
+ * build lease until the image is attached). On failure nothing stays mounted or attached.
  */
 export async function mountKernel (opts: MountKernelOptions): Promise<KernelMount> {
   checkKernelSupport()
@@ -110,8 +111,20 @@ export async function mountKernel (opts: MountKernelOptions): Promise<KernelMoun
   checkOptionPath(objectsDir, 'object store')
   checkOptionPath(runDir, 'run directory')
   const mountpoint = checkMountpoint(opts.mountpoint)
-  const verity = opts.verity === true
 
+  // A build lease keeps `cfs gc` out until the loop device holds the image (gc never removes an attached image).
+  // A store where no lease can be written (read-only, no leases/) cannot be collected either: mount without one.
+  const lease = await (await Store.open(storeDir)).acquireBuildLease().catch((err: unknown) => {
+    if (err instanceof CfsError && err.code === 'ERR_CFS_STORE_LOCKED') throw err
+    return undefined
+  })
+  try {
+    return await mountWithImage(opts, storeDir, objectsDir, runDir, mountpoint)
+  } finally { await lease?.release() }
+}
+
+async function mountWithImage (opts: MountKernelOptions, storeDir: string, objectsDir: string, runDir: string, mountpoint: string): Promise<KernelMount> {
+  const verity = opts.verity === true
   let image
   if (opts.manifestPath !== undefined) image = ensureImage({ manifestPath: opts.manifestPath }, opts.cacheDir ?? path.join(storeDir, EROFS_CACHE_DIR))
   else if (opts.manifest !== undefined) image = ensureImage({ manifest: opts.manifest }, opts.cacheDir ?? path.join(storeDir, EROFS_CACHE_DIR))

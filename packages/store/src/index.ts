@@ -1,13 +1,17 @@
 export { Store, writeFileAtomic } from './store.js'
 export type { WrittenObject } from './store.js'
-export { defaultStorePath, objectRelPath, OBJECTS_DIR, IMAGES_DIR, TMP_DIR, LEASES_DIR, IMAGE_SUFFIX, QUARANTINE_DIR } from './layout.js'
+export {
+  defaultStorePath, objectRelPath, OBJECTS_DIR, IMAGES_DIR, TMP_DIR, LEASES_DIR, IMAGE_SUFFIX, QUARANTINE_DIR, EROFS_CACHE_DIR,
+  erofsCacheName, parseErofsCacheName, parseErofsCacheTemp,
+} from './layout.js'
 export { GC_LOCK, pidAlive } from './lease.js'
 export type { Held } from './lease.js'
 export { scanObjects } from './scan-objects.js'
 export type { ObjectFile, StrayFile, ObjectScan } from './scan-objects.js'
 export { resolveImage, readImage, removeImage } from './images.js'
 export { collectGarbage } from './gc.js'
-export type { GcOptions, GcReport } from './gc.js'
+export type { GcOptions, GcReport, ErofsCacheReport } from './gc.js'
+export { filesInUse } from './files-in-use.js'
 export { fsckStore } from './fsck.js'
 export type { FsckOptions, FsckReport, FsckFinding, FsckProblem, FsckAction } from './fsck.js'
 export { sealObject, sealStore, measureFiles } from './seal.js'

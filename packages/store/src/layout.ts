@@ -6,6 +6,9 @@
  *   <store>/tmp/               temp files being written; anything here after a crash is a stray that fsck sweeps
  *   <store>/leases/            one file per running build, so gc knows what is in flight
  *   <store>/quarantine/        corrupt objects and images moved aside by `cfs fsck --repair`
+ *   <store>/erofs-cache/<hex>.v<N>.img
+ *                              composefs images of manifests (sha256 hex of the manifest bytes, writer version N),
+ *                              written by @cfs/kernel-mount; derived data that gc removes with their image
  *
  * `objects/` is laid out exactly as composefs expects a basedir, so it can serve as overlayfs' data-only layer.
  */
@@ -18,6 +21,7 @@ export const TMP_DIR = 'tmp'
 export const LEASES_DIR = 'leases'
 export const IMAGE_SUFFIX = '.cfsm'
 export const QUARANTINE_DIR = 'quarantine'
+export const EROFS_CACHE_DIR = 'erofs-cache'
 
 /** `$CFS_STORE`, else `$XDG_DATA_HOME/cfs`, else `~/.local/share/cfs`. */
 export function defaultStorePath (env: NodeJS.ProcessEnv = process.env): string {
@@ -28,3 +32,18 @@ export function defaultStorePath (env: NodeJS.ProcessEnv = process.env): string 
 
 /** `ab/cdef…` for a 64-hex digest. */
 export function objectRelPath (hex: string): string { return `${hex.slice(0, 2)}/${hex.slice(2)}` }
+
+/** `<64 hex>.v<version>.img`: the cached composefs image of the manifest whose bytes have sha256 `hex`. */
+export function erofsCacheName (hex: string, version: number): string { return `${hex}.v${version}.img` }
+
+/** The manifest digest hex and writer version of a cache file name, or undefined for any other name. */
+export function parseErofsCacheName (name: string): { hex: string, version: number } | undefined {
+  const m = /^([0-9a-f]{64})\.v(\d+)\.img$/.exec(name)
+  return m === null ? undefined : { hex: m[1]!, version: Number(m[2]) }
+}
+
+/** `.<cache name>.tmp-<pid>-<ms>`: an image being written (atomically renamed to its name when complete). */
+export function parseErofsCacheTemp (name: string): { pid: number } | undefined {
+  const m = /^\.[0-9a-f]{64}\.v\d+\.img\.tmp-(\d+)-\d+$/.exec(name)
+  return m === null ? undefined : { pid: Number(m[1]) }
+}

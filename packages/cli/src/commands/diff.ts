@@ -1,10 +1,13 @@
+import * as path from 'node:path'
 import { CfsError, ExitCode } from '@cfs/errors'
+import type { Manifest } from '@cfs/manifest'
+import { defaultStorePath } from '@cfs/store'
 import {
   diffManifests, diffToJson, escapeBytes, unescapeBytes, modeString, splitDev, summarizeDiff, IGNORABLE, ATTRIBUTES,
   type AttributeChange, type DiffResult, type Ignorable,
 } from '@cfs/diff'
 import type { CommandSpec } from '../command.js'
-import { loadSide } from '../diff-side.js'
+import { loadSide, sideStore } from '../diff-side.js'
 
 const LETTER = { added: 'A', removed: 'D', modified: 'M', renamed: 'R' } as const
 const COLOUR = { added: 32, removed: 31, modified: 33, renamed: 36 } as const
@@ -13,8 +16,8 @@ export const diffCommand: CommandSpec = {
   command: 'diff <a> <b>',
   describe: 'show what changed between two images (exit 0 identical, 6 different)',
   builder: (y) => y
-    .positional('a', { type: 'string', describe: 'the old side: a manifest file written by cfs build' })
-    .positional('b', { type: 'string', describe: 'the new side: a manifest file written by cfs build' })
+    .positional('a', { type: 'string', describe: 'the old side: a manifest written by cfs build, or an image (tarball, OCI layout, directory) to build' })
+    .positional('b', { type: 'string', describe: 'the new side, like the old' })
     .option('stat', { type: 'boolean', describe: 'counts and content bytes by change kind, and the directories with the most changed bytes' })
     .option('name-only', { type: 'boolean', describe: 'only the changed paths, one per line (a rename gives its old then its new path)' })
     .option('ignore', {
@@ -28,6 +31,8 @@ export const diffCommand: CommandSpec = {
       describe: 'only show changes at or below this absolute path (repeatable; written as cfs diff prints paths, \\xNN for a raw byte)',
     })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing; only the exit status tells' })
+    .option('store', { type: 'string', describe: 'store that image sides are built into and kept in (default: $CFS_STORE, $XDG_DATA_HOME/cfs, ~/.local/share/cfs)' })
+    .option('no-store', { type: 'boolean', describe: 'build image sides into a temporary store, removed afterwards' })
     .option('color', { choices: ['auto', 'always', 'never'], default: 'auto', describe: 'colour the status letters (auto: only on a terminal, unless NO_COLOR is set)' })
     .conflicts('stat', 'name-only')
     .conflicts('quiet', ['stat', 'name-only']),
@@ -37,12 +42,19 @@ export const diffCommand: CommandSpec = {
     ['cfs diff old.cfsm new.cfsm --stat --path /usr', 'a summary of what changed under /usr'],
     ['cfs diff old.cfsm new.cfsm --json | jq \'.changes[].path\'', 'machine-readable; schema in docs/cli.md'],
     ['cfs diff -q old.cfsm new.cfsm; echo $?', '0 identical, 6 different, anything else: trouble'],
+    ['cfs diff v1.tar v2.tar', 'image tarballs: each is built into the store first (and kept there)'],
+    ['cfs diff --no-store v1.tar ./rootfs', 'build into a temporary store that is removed afterwards'],
   ],
   handler: async (args, ctx) => {
     if (args.quiet === true && ctx.json) throw new CfsError('ERR_CFS_USAGE', '--quiet and --json are mutually exclusive', { hint: 'drop one of them' })
     const ignore = parseIgnore(listOf(args.ignore))
     const paths = listOf(args.path).map(parsePath)
-    const [a, b] = await Promise.all([loadSide(String(args.a), ctx.io), loadSide(String(args.b), ctx.io)])
+    const { storeDir, noStore } = parseStoreOption(args.store, ctx.io)
+    const store = sideStore({ storeDir, noStore, env: ctx.io.env })
+    // allSettled: a temporary store is removed only once neither side is still building into it
+    const sides = await Promise.allSettled([String(args.a), String(args.b)].map(async arg => await loadSide(arg, ctx.io, { store: store.open })))
+    await store.close()
+    const [a, b] = sides.map(s => { if (s.status === 'rejected') throw s.reason; return s.value }) as [Manifest, Manifest]
     const result = diffManifests(a, b, { ignore, paths })
     const exitCode = result.identical ? ExitCode.OK : ExitCode.MISMATCH
     if (args.quiet === true) return { exitCode }
@@ -53,6 +65,15 @@ export const diffCommand: CommandSpec = {
     const text = stat ? formatStat(result) : args['name-only'] === true ? formatNames(result) : formatChanges(result, colour)
     return { exitCode, text }
   },
+}
+
+/** yargs reads `--no-store` as `store: false`, and `--store X --no-store` as `['X', false]`. */
+function parseStoreOption (value: unknown, io: { cwd: string, env: NodeJS.ProcessEnv }): { storeDir: string, noStore: boolean } {
+  if (Array.isArray(value)) {
+    throw new CfsError('ERR_CFS_USAGE', value.includes(false) ? '--store and --no-store are mutually exclusive' : '--store given more than once', { hint: 'give one of them, once' })
+  }
+  if (value === false) return { storeDir: '', noStore: true }
+  return { storeDir: typeof value === 'string' ? path.resolve(io.cwd, value) : defaultStorePath(io.env), noStore: false }
 }
 
 /** A repeatable string option: yargs gives undefined, one string, or an array. */

@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { fixturePath } from '@cfs/fixtures'
 import {
   encodeManifest, finalizeTree, makeInode, S_IFDIR, S_IFLNK, S_IFREG, type Inode, type Manifest, type Node,
 } from '@cfs/manifest'
@@ -14,7 +15,7 @@ const exec = promisify(execFile)
 let dir: string
 async function cfs (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '' } })
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '', CFS_STORE: path.join(dir, 'default-store'), TMPDIR: path.join(dir, 'tmp') } })
     return { code: 0, stdout, stderr }
   } catch (err) {
     const e = err as { code: number, stdout: string, stderr: string }
@@ -34,6 +35,7 @@ function write (name: string, root: Node): string {
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
+  fs.mkdirSync(path.join(dir, 'tmp'))
   write('a.cfsm', { name: '', ...folder([
     { name: 'etc', ...folder([{ name: 'passwd', inode: inline('root', { mtimeSec: 1 }) }, { name: 'motd', inode: file(9) }]) },
     { name: 'usr', ...folder([{ name: 'bin', ...folder([{ name: 'sh', inode: file(2) }, { name: 'old', inode: file(3) }]) }]) },
@@ -158,5 +160,67 @@ describe('cfs diff', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toContain(errCode)
     }
+  })
+})
+
+describe('cfs diff with image sides', () => {
+  const image = (name: string): string => fixturePath(`images/${name}`)
+
+  it('builds tarballs into --store, keeps them there, and diffs them like their manifests', async () => {
+    const r = await cfs('diff', '--store', 'store', '--json', image('layer.tar'), image('docker-archive.tar'))
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(6)
+    const kept = JSON.parse((await cfs('images', '--store', 'store', '--json')).stdout) as { images: Array<{ digest: string }> }
+    expect(kept.images).toHaveLength(2)
+    expect(await cfs('build', '--store', 'store', image('layer.tar'), '-o', 'layer.cfsm')).toMatchObject({ code: 0 })
+    expect(await cfs('build', '--store', 'store', image('docker-archive.tar'), '-o', 'docker.cfsm')).toMatchObject({ code: 0 })
+    const fromManifests = await cfs('diff', '--json', 'layer.cfsm', 'docker.cfsm')
+    expect(fromManifests.code).toBe(6)
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(fromManifests.stdout))
+    expect(JSON.parse(r.stdout).changes.length).toBeGreaterThan(5)
+  })
+
+  it('compares a manifest, an archive, an OCI layout and a directory; the same layers are identical', async () => {
+    expect(await cfs('build', '--store', 'store', image('oci-archive.tar'), '-o', 'oci.cfsm')).toMatchObject({ code: 0 })
+    expect(await cfs('diff', '--store', 'store', 'oci.cfsm', image('docker-archive.tar'))).toEqual({ code: 0, stdout: '', stderr: '' })
+    expect(await cfs('diff', '--store', 'store', image('oci-layout'), 'oci.cfsm')).toEqual({ code: 0, stdout: '', stderr: '' })
+    fs.mkdirSync(path.join(dir, 'd1/etc'), { recursive: true })
+    fs.writeFileSync(path.join(dir, 'd1/etc/x'), 'one')
+    fs.cpSync(path.join(dir, 'd1'), path.join(dir, 'd2'), { recursive: true, preserveTimestamps: true })
+    fs.writeFileSync(path.join(dir, 'd2/etc/y'), 'two')
+    const r = await cfs('diff', '--store', 'store', '--name-only', 'd1', 'd2')
+    expect(r).toMatchObject({ code: 6, stderr: '' })
+    expect(r.stdout.split('\n')).toContain('/etc/y')
+  })
+
+  it('with --no-store builds into a temporary store and removes it, also when a side fails', async () => {
+    const r = await cfs('diff', '--no-store', '--stat', image('layer.tar.zst'), image('oci-archive.tar'))
+    expect(r).toMatchObject({ code: 6, stderr: '' })
+    expect(r.stdout).toContain('changed content bytes')
+    expect(fs.readdirSync(path.join(dir, 'tmp'))).toEqual([])
+    expect(fs.existsSync(path.join(dir, 'default-store'))).toBe(false)
+    const bad = await cfs('diff', '--no-store', image('docker-archive.tar'), image('truncated.tar'))
+    expect(bad.code).toBe(3)
+    expect(bad.stderr).toContain('ERR_CFS_TAR_TRUNCATED')
+    expect(fs.readdirSync(path.join(dir, 'tmp'))).toEqual([])
+  })
+
+  it('reads a side that can be read only once (a pipe, as from <(…)): a manifest or an image', async () => {
+    const fifo = path.join(dir, 'side.fifo')
+    execFileSync('mkfifo', [fifo])
+    for (const [piped, other] of [[path.join(dir, 'a.cfsm'), 'a.cfsm'], [image('oci-archive.tar'), image('docker-archive.tar')]] as const) {
+      const [r] = await Promise.all([cfs('diff', '--no-store', fifo, other), fs.promises.writeFile(fifo, fs.readFileSync(piped))])
+      expect(r).toEqual({ code: 0, stdout: '', stderr: '' })
+    }
+    expect(fs.readdirSync(path.join(dir, 'tmp'))).toEqual([])
+  })
+
+  it('refuses --store with --no-store, and reports a bad image side as bad input', async () => {
+    const both = await cfs('diff', '--store', 'store', '--no-store', 'a.cfsm', 'b.cfsm')
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('ERR_CFS_USAGE')
+    const escape = await cfs('diff', '--no-store', image('escape.tar'), 'a.cfsm')
+    expect(escape.code).toBe(3)
+    expect(escape.stderr).toContain('ERR_CFS_BAD_PATH')
   })
 })

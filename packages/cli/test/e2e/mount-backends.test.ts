@@ -4,7 +4,7 @@
  * readdir, readlink, xattrs) and byte for byte, and both against the model. Needs root, /dev/fuse and the
  * kernel's erofs + overlay; says why when it skips.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -16,21 +16,10 @@ import {
   type Inode, type Node,
 } from '@cfs/manifest'
 import { Store } from '@cfs/store'
+import { mountSkipReason } from './mount-skip.js'
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/cfs.js')
 const exec = promisify(execFile)
-
-function skipReason (): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root'
-  if (!fs.existsSync('/dev/fuse')) return 'no /dev/fuse'
-  const fss = fs.readFileSync('/proc/filesystems', 'utf8')
-  for (const t of ['erofs', 'overlay']) {
-    if (!fss.includes(`\t${t}\n`)) {
-      try { execFileSync('modprobe', [t], { stdio: 'ignore' }) } catch { return `the kernel has no ${t}` }
-    }
-  }
-  return undefined
-}
 
 async function cfs (...args: string[]): Promise<string> {
   const { stdout } = await exec(process.execPath, [BIN, ...args])
@@ -75,7 +64,7 @@ async function snapshot (root: string): Promise<Map<string, Seen>> {
   return out
 }
 
-const reason = skipReason()
+const reason = mountSkipReason()
 const maybe = reason === undefined ? describe : describe.skip
 if (reason !== undefined) console.warn(`skipped mount backend comparison: ${reason}`)
 
