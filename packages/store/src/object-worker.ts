@@ -8,6 +8,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { FsVerityHasher } from '@cfs/digest'
+import { crashPoint } from './crash-point.js'
 
 interface Job { hasher: FsVerityHasher, fd: number, tmp: string }
 export interface WorkerRequest { id: number, buf: ArrayBuffer, len: number, first: boolean, last: boolean }
@@ -20,8 +21,10 @@ let seq = 0
 
 function publish (tmp: string, hex: string): boolean {
   const final = path.join(objectsDir, hex.slice(0, 2), hex.slice(2))
+  crashPoint('object-temp')
   try {
     fs.linkSync(tmp, final)
+    crashPoint('object-linked')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return false
@@ -48,7 +51,13 @@ function handle (m: WorkerRequest): WorkerReply {
     try {
       fs.writeSync(fd, data)
       if (fsync) fs.fsyncSync(fd)
-    } finally { fs.closeSync(fd) }
+    } catch (err) {
+      // a full disk fails here: leave no temp file behind
+      try { fs.closeSync(fd) } catch {}
+      fs.rmSync(tmp, { force: true })
+      throw err
+    }
+    fs.closeSync(fd)
     try { return { id: m.id, freed: m.len, done: { digest: hex, created: publish(tmp, hex), size: m.len } } } finally { fs.unlinkSync(tmp) }
   }
   let job = jobs.get(m.id)
@@ -59,11 +68,10 @@ function handle (m: WorkerRequest): WorkerReply {
   }
   job.hasher.update(data)
   fs.writeSync(job.fd, data)
-  if (!m.last) return { id: m.id, freed: m.len }
+  if (!m.last) { crashPoint('object-partial'); return { id: m.id, freed: m.len } }
+  if (fsync) fs.fsyncSync(job.fd)
   jobs.delete(m.id)
-  try {
-    if (fsync) fs.fsyncSync(job.fd)
-  } finally { fs.closeSync(job.fd) }
+  fs.closeSync(job.fd)
   const hex = job.hasher.digest().toString('hex')
   try {
     return { id: m.id, freed: m.len, done: { digest: hex, created: publish(job.tmp, hex), size: job.hasher.size } }

@@ -13,6 +13,7 @@ import * as os from 'node:os'
 import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { CfsError, fromSystemError } from '@cfs/errors'
+import { crashPoint } from './crash-point.js'
 import type { Store, WrittenObject } from './store.js'
 import type { WorkerReply, WorkerRequest } from './object-worker.js'
 
@@ -163,6 +164,7 @@ export class ObjectWriter {
   async finish (): Promise<void> {
     try {
       await Promise.all(this.results)
+      crashPoint('before-syncfs')
       if (this.opts.durability !== 'fsync') await syncFilesystem(this.store.objectsDir)
     } finally { await this.close() }
   }
