@@ -122,7 +122,7 @@ async function checkImages (store: Store, findings: FsckFinding[], rel: (p: stri
 }
 
 /**
- * Temp files are `<tag>.<pid>.<rest>` (Store.tempPath, the object workers' `obj.<pid>.t<thread>.<n>`, oci's
+ * Temp files are `<tag>.<pid>.<rest>` (Store.tempPath, ObjectWriter's `obj.<pid>.<writer>.<thread>.<n>`, oci's
  * `spool.<pid>.<rand>.tar`); only those of dead writers, or unparseable ones, are stale.
  */
 async function checkTemps (store: Store, findings: FsckFinding[], rel: (p: string) => string): Promise<string[]> {

@@ -15,7 +15,7 @@ export interface WorkerRequest { id: number, buf: ArrayBuffer, len: number, firs
 /** `digest` travels as hex: a Buffer view would clone its whole (pooled) backing store with it */
 export interface WorkerReply { id: number, freed: number, done?: { digest: string, created: boolean, size: number }, error?: { message: string, code?: string } }
 
-const { objectsDir, tmpDir, fsync } = workerData as { objectsDir: string, tmpDir: string, fsync: boolean }
+const { objectsDir, tmpDir, tag, fsync } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean }
 const jobs = new Map<number, Job>()
 let seq = 0
 
@@ -35,6 +35,15 @@ function publish (tmp: string, hex: string): boolean {
   return true
 }
 
+/** write(2) may write less than asked (a filling disk does): loop, so that a short file is never linked as an object */
+function writeAll (fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length;) {
+    const n = fs.writeSync(fd, data, off, data.length - off)
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' })
+    off += n
+  }
+}
+
 function objectExists (hex: string): boolean {
   return fs.existsSync(path.join(objectsDir, hex.slice(0, 2), hex.slice(2)))
 }
@@ -46,10 +55,10 @@ function handle (m: WorkerRequest): WorkerReply {
     const digest = new FsVerityHasher().update(data).digest()
     const hex = digest.toString('hex')
     if (objectExists(hex)) return { id: m.id, freed: m.len, done: { digest: hex, created: false, size: m.len } }
-    const tmp = path.join(tmpDir, `obj.${process.pid}.t${threadId}.${seq++}`)
+    const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
     const fd = fs.openSync(tmp, 'wx', 0o644)
     try {
-      fs.writeSync(fd, data)
+      writeAll(fd, data)
       if (fsync) fs.fsyncSync(fd)
     } catch (err) {
       // a full disk fails here: leave no temp file behind
@@ -62,12 +71,12 @@ function handle (m: WorkerRequest): WorkerReply {
   }
   let job = jobs.get(m.id)
   if (job === undefined) {
-    const tmp = path.join(tmpDir, `obj.${process.pid}.t${threadId}.${seq++}`)
+    const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
     job = { hasher: new FsVerityHasher(), fd: fs.openSync(tmp, 'wx', 0o644), tmp }
     jobs.set(m.id, job)
   }
   job.hasher.update(data)
-  fs.writeSync(job.fd, data)
+  writeAll(job.fd, data)
   if (!m.last) { crashPoint('object-partial'); return { id: m.id, freed: m.len } }
   if (fsync) fs.fsyncSync(job.fd)
   jobs.delete(m.id)

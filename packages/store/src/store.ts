@@ -90,7 +90,7 @@ export class Store {
       } else {
         for await (const chunk of content) {
           hasher.update(chunk)
-          await fh.write(chunk)
+          await fh.writeFile(chunk) // unlike write(), loops over short writes
         }
       }
       await fh.sync()
