@@ -1,7 +1,8 @@
 /**
  * Fuzz: valid dumps (random trees, reference fixtures) with random byte edits, line edits, oversized numbers and
  * truncations. parseDump must parse or throw ERR_CFS_DUMP_PARSE (ERR_CFS_DECOMPRESS only for a gzip magic), never
- * anything else and never hang; the streaming readDump must reach the same verdict. Seeded and reproducible.
+ * anything else and never hang; the streaming readDump must reach the same verdict. Seeded and reproducible;
+ * FUZZ_SEED and FUZZ_RUNS override the seed and the number of cases.
  */
 import * as fs from 'node:fs'
 import fc from 'fast-check'
@@ -11,8 +12,8 @@ import { encodeDump } from '../src/write-dump.js'
 import { parseDump, readDump } from '../src/parse-dump.js'
 import { randomManifest } from './random-tree.js'
 
-const SEED = 20261127
-const RUNS = 10_000
+const SEED = Number(process.env.FUZZ_SEED ?? 20261127)
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000)
 
 const SEEDS: Buffer[] = [
   ...fc.sample(randomManifest({ rich: true }), { seed: SEED, numRuns: 40 }).map(m => encodeDump(m)),

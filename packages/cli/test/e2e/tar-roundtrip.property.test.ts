@@ -2,7 +2,8 @@
  * Property: a random valid layer tar (byte names that are not UTF-8, directories, files of sizes around the
  * inline and block limits, symlinks, hardlinks, modes, large ids, nanosecond and negative mtimes via PAX, xattrs
  * via PAX SCHILY.xattr) built into a store and dumped as `cfs dump` does (decode the manifest, write the dump)
- * parses back to exactly the tree the generator meant. Seeded: a failure prints the seed and path to replay.
+ * parses back to exactly the tree the generator meant. Seeded: a failure prints the seed and path to replay;
+ * FUZZ_SEED and FUZZ_RUNS override the seed and the number of cases.
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -15,7 +16,7 @@ import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, decodeManifest, walkDepthFirst, type
 import { Store } from '@cfs/store'
 import { encodeTar, type TarEntryInput } from '@cfs/tar'
 
-const SEED = 20261127
+const SEED = Number(process.env.FUZZ_SEED ?? 20261127)
 
 interface Spec {
   kind: 'dir' | 'file' | 'symlink' | 'hardlink'
@@ -160,6 +161,6 @@ describe('tar → cfs build → cfs dump round trip', () => {
       const built = await buildImage((async function * () { yield tar })(), { store, writer: { workers: 1 } })
       const dump = parseDump(encodeDump(decodeManifest(built.bytes)))
       expect(difference(dump, model, store)).toBeUndefined()
-    }), { seed: SEED, numRuns: 60 })
+    }), { seed: SEED, numRuns: Number(process.env.FUZZ_RUNS ?? 60) })
   }, 120_000)
 })
