@@ -182,7 +182,8 @@ async function openSpooled (peek: Peekable, where: string, opts: OpenImageOption
   const cleanup = async (): Promise<void> => { await fs.rm(file, { force: true }) }
   try {
     const fh = await fs.open(file, 'wx', 0o600)
-    try { for await (const chunk of peek) await fh.write(chunk) } finally { await fh.close() }
+    // writeFile, unlike write, loops over short writes (a filling disk)
+    try { for await (const chunk of peek) await fh.writeFile(chunk) } finally { await fh.close() }
   } catch (err) { await cleanup(); throw fromSystemError(err, 'cannot spool the archive to', file) }
   return await openTarFile(file, where, opts, cleanup)
 }

@@ -121,14 +121,17 @@ async function checkImages (store: Store, findings: FsckFinding[], rel: (p: stri
   return count
 }
 
-/** Temp files are `<tag>.<pid>.<rand>` (Store.tempPath); only those of dead writers, or unparseable ones, are stale. */
+/**
+ * Temp files are `<tag>.<pid>.<rest>` (Store.tempPath, ObjectWriter's `obj.<pid>.<writer>.<thread>.<n>`, oci's
+ * `spool.<pid>.<rand>.tar`); only those of dead writers, or unparseable ones, are stale.
+ */
 async function checkTemps (store: Store, findings: FsckFinding[], rel: (p: string) => string): Promise<string[]> {
   let names: string[]
   try { names = await fs.readdir(store.tmpDir) } catch { return [] }
   const inProgress: string[] = []
   for (const name of names) {
     const file = path.join(store.tmpDir, name)
-    const m = /^[^.]+\.(\d+)\.[0-9a-f]+$/.exec(name)
+    const m = /^[a-z]+\.(\d+)\.[^/]+$/.exec(name)
     const pid = m === null ? undefined : Number.parseInt(m[1]!, 10)
     if (pid !== undefined && pidAlive(pid)) { inProgress.push(rel(file)); continue }
     findings.push({ problem: 'stale-temp', path: rel(file), detail: pid === undefined ? 'not a cfs temp file name' : `left by process ${pid}, which is gone`, action: 'none' })

@@ -8,20 +8,23 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { FsVerityHasher } from '@cfs/digest'
+import { crashPoint } from './crash-point.js'
 
 interface Job { hasher: FsVerityHasher, fd: number, tmp: string }
 export interface WorkerRequest { id: number, buf: ArrayBuffer, len: number, first: boolean, last: boolean }
 /** `digest` travels as hex: a Buffer view would clone its whole (pooled) backing store with it */
 export interface WorkerReply { id: number, freed: number, done?: { digest: string, created: boolean, size: number }, error?: { message: string, code?: string } }
 
-const { objectsDir, tmpDir, fsync } = workerData as { objectsDir: string, tmpDir: string, fsync: boolean }
+const { objectsDir, tmpDir, tag, fsync } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean }
 const jobs = new Map<number, Job>()
 let seq = 0
 
 function publish (tmp: string, hex: string): boolean {
   const final = path.join(objectsDir, hex.slice(0, 2), hex.slice(2))
+  crashPoint('object-temp')
   try {
     fs.linkSync(tmp, final)
+    crashPoint('object-linked')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EEXIST') return false
@@ -30,6 +33,15 @@ function publish (tmp: string, hex: string): boolean {
     try { fs.linkSync(tmp, final) } catch (err2) { if ((err2 as NodeJS.ErrnoException).code === 'EEXIST') return false; throw err2 }
   }
   return true
+}
+
+/** write(2) may write less than asked (a filling disk does): loop, so that a short file is never linked as an object */
+function writeAll (fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length;) {
+    const n = fs.writeSync(fd, data, off, data.length - off)
+    if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' })
+    off += n
+  }
 }
 
 function objectExists (hex: string): boolean {
@@ -43,27 +55,32 @@ function handle (m: WorkerRequest): WorkerReply {
     const digest = new FsVerityHasher().update(data).digest()
     const hex = digest.toString('hex')
     if (objectExists(hex)) return { id: m.id, freed: m.len, done: { digest: hex, created: false, size: m.len } }
-    const tmp = path.join(tmpDir, `obj.${process.pid}.t${threadId}.${seq++}`)
+    const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
     const fd = fs.openSync(tmp, 'wx', 0o644)
     try {
-      fs.writeSync(fd, data)
+      writeAll(fd, data)
       if (fsync) fs.fsyncSync(fd)
-    } finally { fs.closeSync(fd) }
+    } catch (err) {
+      // a full disk fails here: leave no temp file behind
+      try { fs.closeSync(fd) } catch {}
+      fs.rmSync(tmp, { force: true })
+      throw err
+    }
+    fs.closeSync(fd)
     try { return { id: m.id, freed: m.len, done: { digest: hex, created: publish(tmp, hex), size: m.len } } } finally { fs.unlinkSync(tmp) }
   }
   let job = jobs.get(m.id)
   if (job === undefined) {
-    const tmp = path.join(tmpDir, `obj.${process.pid}.t${threadId}.${seq++}`)
+    const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
     job = { hasher: new FsVerityHasher(), fd: fs.openSync(tmp, 'wx', 0o644), tmp }
     jobs.set(m.id, job)
   }
   job.hasher.update(data)
-  fs.writeSync(job.fd, data)
-  if (!m.last) return { id: m.id, freed: m.len }
+  writeAll(job.fd, data)
+  if (!m.last) { crashPoint('object-partial'); return { id: m.id, freed: m.len } }
+  if (fsync) fs.fsyncSync(job.fd)
   jobs.delete(m.id)
-  try {
-    if (fsync) fs.fsyncSync(job.fd)
-  } finally { fs.closeSync(job.fd) }
+  fs.closeSync(job.fd)
   const hex = job.hasher.digest().toString('hex')
   try {
     return { id: m.id, freed: m.len, done: { digest: hex, created: publish(job.tmp, hex), size: job.hasher.size } }

@@ -9,10 +9,14 @@
  * manifest. `durability: 'fsync'` fsyncs each object instead (kept for measuring).
  */
 import { execFile } from 'node:child_process'
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
+import * as path from 'node:path'
 import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { CfsError, fromSystemError } from '@cfs/errors'
+import { crashPoint } from './crash-point.js'
 import type { Store, WrittenObject } from './store.js'
 import type { WorkerReply, WorkerRequest } from './object-worker.js'
 
@@ -44,6 +48,8 @@ export class ObjectWriter {
   private readonly results: Array<Promise<WrittenObject>> = []
   private readonly batches: Array<{ requests: WorkerRequest[], bytes: number }>
   private flushScheduled = false
+  /** in the name of every temp file this writer's workers make, so close() can find the ones a failure left */
+  private readonly tag = crypto.randomBytes(4).toString('hex')
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -51,7 +57,7 @@ export class ObjectWriter {
     const n = opts.workers ?? Math.max(1, Math.min(4, os.availableParallelism() - 1))
     const workerUrl = new URL('./object-worker.js', import.meta.url)
     this.workers = Array.from({ length: n }, () => {
-      const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, fsync: opts.durability === 'fsync' } })
+      const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync' } })
       w.on('message', (replies: WorkerReply[]) => { for (const r of replies) this.onReply(r) })
       w.on('error', (err) => this.fail(err))
       return w
@@ -163,13 +169,18 @@ export class ObjectWriter {
   async finish (): Promise<void> {
     try {
       await Promise.all(this.results)
+      crashPoint('before-syncfs')
       if (this.opts.durability !== 'fsync') await syncFilesystem(this.store.objectsDir)
     } finally { await this.close() }
   }
 
-  /** Stops the workers without waiting for queued objects (after a failure). */
+  /** Stops the workers without waiting for queued objects (after a failure) and removes their temp files. */
   async close (): Promise<void> {
     await Promise.all(this.workers.map(async w => await w.terminate()))
+    if (this.failed === undefined && this.pending.size === 0) return
+    const prefix = `obj.${process.pid}.${this.tag}.`
+    const names = await fs.readdir(this.store.tmpDir).catch(() => [])
+    await Promise.all(names.filter(n => n.startsWith(prefix)).map(async n => await fs.rm(path.join(this.store.tmpDir, n), { force: true })))
   }
 }
 

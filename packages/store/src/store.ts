@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { FsVerityHasher, sha256, digestHex, type Digest } from '@cfs/digest'
+import { crashPoint } from './crash-point.js'
 import { acquireBuildLease, acquireGcLock, type Held } from './lease.js'
 import { IMAGES_DIR, IMAGE_SUFFIX, LEASES_DIR, OBJECTS_DIR, TMP_DIR, objectRelPath } from './layout.js'
 
@@ -89,7 +90,7 @@ export class Store {
       } else {
         for await (const chunk of content) {
           hasher.update(chunk)
-          await fh.write(chunk)
+          await fh.writeFile(chunk) // unlike write(), loops over short writes
         }
       }
       await fh.sync()
@@ -158,6 +159,7 @@ export async function writeFileAtomic (final: string, data: Uint8Array, tmp = `$
     await fh.sync()
     await fh.close()
     fh = undefined
+    crashPoint('before-rename')
     await fs.rename(tmp, final)
     const dir = await fs.open(path.dirname(final), 'r')
     try { await dir.sync() } finally { await dir.close() }
