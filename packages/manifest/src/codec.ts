@@ -51,6 +51,12 @@ const OBJECT_PATH_RE = /^[0-9a-f]{2}\/[0-9a-f]{62}$/
 
 const packr = new Packr({ useRecords: false })
 
+/** byte → its two lowercase hex digits, first digit in the low byte */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
+  const h = b.toString(16).padStart(2, '0')
+  return h.charCodeAt(0) | h.charCodeAt(1) << 8
+})
+
 /** A node on the encoder's walk; paths are built only for error messages. */
 interface Entry { node: Node, parent: Entry | undefined, prev: string }
 
@@ -339,7 +345,6 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   const objectTable = Buffer.from(bin(2 + 2 * COLUMNS.length)) // a copy: decoded digests outlive `bytes`
   if (objectTable.length % 32 !== 0) corrupt(`object table of ${objectTable.length} bytes is not a multiple of 32`)
   const objectCount = objectTable.length / 32
-  const objectHex = objectTable.toString('hex')
   const objectViews: Buffer[] = []
   let nextObject = 0
   const object = (): number => {
@@ -356,14 +361,26 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   // one Buffer per distinct object, shared by the inodes that hold it
   const digestOf = (i: number): Buffer => objectViews[i] ?? (objectViews[i] = objectTable.subarray(32 * i, 32 * i + 32))
-  // one flat string per path (a template of two slices would leave four small objects per file for the GC)
-  const pathScratch = Buffer.alloc(65)
+  // Every object path `hh/h{62}` laid out in one string, built on first use: a payload is then a slice of it (one
+  // small object for the GC instead of a 65-byte string per file).
+  let objectPaths: string | undefined
   const pathOfObject = (i: number): string => {
-    pathScratch.write(objectHex.slice(64 * i, 64 * i + 64), 1, 'latin1')
-    pathScratch[0] = pathScratch[1]!
-    pathScratch[1] = pathScratch[2]!
-    pathScratch[2] = 0x2f
-    return pathScratch.toString('latin1')
+    if (objectPaths === undefined) {
+      const paths = Buffer.allocUnsafe(65 * objectCount)
+      for (let o = 0, b = 0, q = 0; o < objectCount; o++) {
+        let h = HEX_PAIRS[objectTable[b++]!]!
+        paths[q++] = h & 0xff
+        paths[q++] = h >> 8
+        paths[q++] = 0x2f
+        for (const e = b + 31; b < e;) {
+          h = HEX_PAIRS[objectTable[b++]!]!
+          paths[q++] = h & 0xff
+          paths[q++] = h >> 8
+        }
+      }
+      objectPaths = paths.toString('latin1')
+    }
+    return objectPaths.slice(65 * i, 65 * i + 65)
   }
 
   // Every node but the root costs at least 2 name bytes, every inode at least one byte per inode column:
@@ -398,14 +415,15 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   const modeUse = new FirstUse(modeTable.length, 'mode')
   const ownerUse = new FirstUse(ownerTable.length, 'owner')
   const setUse = new FirstUse(setTable.length, 'xattr set')
-  const nlinkDelta: number[] = []
-  const inodes: Inode[] = []
+  const noXattrs: Xattr[] = []
+  const nlinkDelta: number[] = new Array<number>(inodeCount)
+  const inodes: Inode[] = new Array<Inode>(inodeCount)
   let prevSec = 0
   for (let i = 0; i < inodeCount; i++) {
     const mode = modeTable[modeUse.take(col.modes.uint())]!
     const [uid, gid] = ownerTable[ownerUse.take(col.owners.uint())]!
     const nlinkD = col.nlinks.sint()
-    nlinkDelta.push(nlinkD)
+    nlinkDelta[i] = nlinkD
     const rdev = col.rdevs.upTo(0xffffffff, 'rdev')
     const mtimeSec = prevSec + col.mtimes.sint()
     prevSec = mtimeSec
@@ -414,39 +432,67 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     const setIndex = col.xattrs.uint()
     const set = setIndex === 0 ? undefined : setTable[setUse.take(setIndex - 1)]
     // a directory's nlink needs its subdirectories: finished when the walk closes it
-    const inode: Inode = { mode, uid, gid, nlink: (mode & S_IFMT) === S_IFDIR ? 0 : 1 + nlinkD, rdev, mtimeSec, mtimeNsec, size, xattrs: set === undefined ? [] : set.slice() }
+    const nlink = (mode & S_IFMT) === S_IFDIR ? 0 : 1 + nlinkD
+    // inodes with the same xattr set share its array (and those without share one empty array): a decoded tree is
+    // read as is, and 64k private copies would be 4 MB more for the collector to move
+    const xattrs = set ?? noXattrs
     const flags = col.flags.upTo(FLAGS_MAX, 'flags')
-    let digestIndex = -1
     const type = mode & S_IFMT
-    if ((flags & FLAG_DIGEST) !== 0) {
-      if (type !== S_IFREG) invalid(`digest on inode ${i}, which is not a regular file`)
-      digestIndex = object()
-      inode.digest = digestOf(digestIndex)
-    }
-    if ((flags & FLAG_INLINE) !== 0) {
-      if (type !== S_IFREG || size > INLINE_LIMIT) invalid(`inline content on inode ${i} (mode ${mode.toString(8)}, size ${size})`)
-      inode.inline = col.inline.view(size)
-    }
-    if ((flags & FLAG_TARGET) !== 0) {
-      if (type !== S_IFLNK) invalid(`symlink target on inode ${i}, which is not a symlink`)
-      inode.target = col.targets.cstring(SYMLINK_MAX, 'target')
-    }
-    const payloadKind = flags >> PAYLOAD_SHIFT
-    if (payloadKind !== PAYLOAD_NONE && type !== S_IFREG) invalid(`payload on inode ${i}, which is not a regular file`)
-    if (payloadKind === PAYLOAD_DERIVED) {
-      if (digestIndex < 0) corrupt(`derived payload without a digest on inode ${i}`)
-      inode.payload = pathOfObject(digestIndex)
-    } else if (payloadKind === PAYLOAD_HASHED) {
+    let inode: Inode
+    if (flags === 0) {
+      inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs }
+    } else if (flags === (FLAG_DIGEST | PAYLOAD_DERIVED << PAYLOAD_SHIFT) && type === S_IFREG) {
+      // what cfs build writes for every external file
       const o = object()
-      if (o === digestIndex) corrupt(`payload of inode ${i} should be derived`)
-      inode.payload = pathOfObject(o)
-    } else if (payloadKind === PAYLOAD_LITERAL) {
-      inode.payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
-      if (OBJECT_PATH_RE.test(inode.payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
+      inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, digest: digestOf(o), payload: pathOfObject(o) }
+    } else {
+      // every other combination: the optional fields in model order, each checked against the file type
+      let digest: Buffer | undefined
+      let inline: Buffer | undefined
+      let target: string | undefined
+      let payload: string | undefined
+      let digestIndex = -1
+      if ((flags & FLAG_DIGEST) !== 0) {
+        if (type !== S_IFREG) invalid(`digest on inode ${i}, which is not a regular file`)
+        digestIndex = object()
+        digest = digestOf(digestIndex)
+      }
+      if ((flags & FLAG_INLINE) !== 0) {
+        if (type !== S_IFREG || size > INLINE_LIMIT) invalid(`inline content on inode ${i} (mode ${mode.toString(8)}, size ${size})`)
+        inline = col.inline.view(size)
+      }
+      if ((flags & FLAG_TARGET) !== 0) {
+        if (type !== S_IFLNK) invalid(`symlink target on inode ${i}, which is not a symlink`)
+        target = col.targets.cstring(SYMLINK_MAX, 'target')
+      }
+      const payloadKind = flags >> PAYLOAD_SHIFT
+      if (payloadKind !== PAYLOAD_NONE && type !== S_IFREG) invalid(`payload on inode ${i}, which is not a regular file`)
+      if (payloadKind === PAYLOAD_DERIVED) {
+        if (digestIndex < 0) corrupt(`derived payload without a digest on inode ${i}`)
+        payload = pathOfObject(digestIndex)
+      } else if (payloadKind === PAYLOAD_HASHED) {
+        const o = object()
+        if (o === digestIndex) corrupt(`payload of inode ${i} should be derived`)
+        payload = pathOfObject(o)
+      } else if (payloadKind === PAYLOAD_LITERAL) {
+        payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
+        if (OBJECT_PATH_RE.test(payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
+      }
+      // one literal per common shape, so an inode never grows an out-of-object property store
+      if (inline !== undefined && digest === undefined && payload === undefined) {
+        inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, inline }
+      } else if (target !== undefined) {
+        inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, target }
+      } else {
+        inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs }
+        if (digest !== undefined) inode.digest = digest
+        if (inline !== undefined) inode.inline = inline
+        if (payload !== undefined) inode.payload = payload
+      }
     }
     const problem = inodeProblem(inode, false)
     if (problem !== undefined) invalid(`${problem} (inode ${i})`)
-    inodes.push(inode)
+    inodes[i] = inode
   }
   modeUse.done(); ownerUse.done(); setUse.done()
   for (const c of ['modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes', 'xattrs', 'flags', 'targets', 'inline', 'payloads', 'objects'] as const) col[c].end()
@@ -454,36 +500,42 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
 
   const rootInode = inodes[0]!
   if ((rootInode.mode & S_IFMT) !== S_IFDIR) invalid('the root is not a directory')
-  const root: Node = { name: '', inode: rootInode }
-  interface OpenDir { children: Node[], left: number, inode: Inode, delta: number, subdirs: number }
+  interface OpenDir { children: Node[], filled: number, inode: Inode, delta: number, subdirs: number }
   const open: OpenDir[] = []
   const closeDir = (inode: Inode, subdirs: number, delta: number): void => {
     const nlink = 2 + subdirs + delta
     if (nlink < 0 || nlink > 0xffffffff) invalid(`directory nlink ${nlink} out of range`)
     inode.nlink = nlink
   }
-  const openDir = (node: Node, id: number, nodesLeft: number): void => {
-    const count = col.dirs.upTo(nodesLeft, 'child count')
-    const children: Node[] = []
-    node.children = children
-    if (count > 0) open.push({ children, left: count, inode: node.inode, delta: nlinkDelta[id]!, subdirs: 0 })
-    else closeDir(node.inode, 0, nlinkDelta[id]!)
+  // children arrays get their final length up front; a directory is opened once its node is placed
+  const childrenOf = (nodesLeft: number): Node[] => new Array<Node>(col.dirs.upTo(nodesLeft, 'child count'))
+  const openDir = (children: Node[], inode: Inode, id: number): void => {
+    if (children.length > 0) open.push({ children, filled: 0, inode, delta: nlinkDelta[id]!, subdirs: 0 })
+    else closeDir(inode, 0, nlinkDelta[id]!)
   }
-  openDir(root, 0, nodeCount - 1)
+  const root: Node = { name: '', inode: rootInode, children: childrenOf(nodeCount - 1) }
+  openDir(root.children!, rootInode, 0)
   let nextInode = 1
+  // names are read from one latin1 string of the whole column: a name is a slice of it, not a Buffer decode
   const names = col.names
+  const nameText = names.buf.toString('latin1')
+  let pos = 0
   for (let k = 1; k < nodeCount; k++) {
     const top = open[open.length - 1]
     if (top === undefined) corrupt(`${nodeCount - k} nodes outside the tree`)
-    const prev = top.children[top.children.length - 1]
-    const prevName = prev === undefined ? '' : prev.name
-    const shared = names.upTo(prevName.length, 'shared name prefix')
-    const suffix = names.cstring(NAME_MAX, 'name')
+    const prevName = top.filled === 0 ? '' : top.children[top.filled - 1]!.name
+    let shared = nameText.charCodeAt(pos)
+    if (shared < 0x80 && shared <= prevName.length) pos++
+    else { names.pos = pos; shared = names.upTo(prevName.length, 'shared name prefix'); pos = names.pos }
+    const end = nameText.indexOf('\0', pos)
+    if (end < 0 || end - pos > NAME_MAX) { names.pos = pos; names.cstring(NAME_MAX, 'name') }
+    const suffix = nameText.slice(pos, end)
+    pos = end + 1
     if (shared < prevName.length && suffix.charCodeAt(0) === prevName.charCodeAt(shared)) corrupt(`name prefix not maximal (node ${k})`)
     const name = shared === 0 ? suffix : prevName.slice(0, shared) + suffix
     const problem = nameProblem(name)
     if (problem !== undefined) invalid(`${problem} (node ${k})`)
-    if (prev !== undefined && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
+    if (top.filled > 0 && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
     const link = col.links.uint()
     let inode: Inode
     const id = link === 0 ? nextInode : link - 1
@@ -495,17 +547,18 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       inode = inodes[link - 1]!
       if ((inode.mode & S_IFMT) === S_IFDIR) invalid(`directory hardlink at ${JSON.stringify(name)} (node ${k})`)
     }
-    const node: Node = { name, inode }
-    top.children.push(node)
     const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    const children = isDir ? childrenOf(nodeCount - 1 - k) : undefined
+    const node: Node = children === undefined ? { name, inode } : { name, inode, children }
+    top.children[top.filled++] = node
     if (isDir) top.subdirs++
-    if (--top.left === 0) { open.pop(); closeDir(top.inode, top.subdirs, top.delta) }
-    if (isDir) openDir(node, id, nodeCount - 1 - k)
+    if (top.filled === top.children.length) { open.pop(); closeDir(top.inode, top.subdirs, top.delta) }
+    if (children !== undefined) openDir(children, inode, id)
   }
   if (open.length > 0) corrupt('directories hold more children than there are nodes')
   if (nextInode !== inodeCount) corrupt(`${inodeCount - nextInode} inodes not reached from the root`)
+  names.pos = pos
   names.end(); col.links.end(); col.dirs.end()
-
   return { root }
 }
 
