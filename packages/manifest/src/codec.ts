@@ -301,6 +301,55 @@ class FirstUse {
 }
 
 /**
+ * The object table and its reference column: `next` consumes one reference; digests and paths are shared per
+ * object (one Buffer each, and paths sliced from one string of all of them, built on first use: one small object
+ * for the collector instead of a 65-byte string per file).
+ */
+class ObjectRefs {
+  private nextNew = 0
+  private readonly count: number
+  private readonly views: Buffer[] = []
+  private paths: string | undefined
+  constructor (private readonly table: Buffer, private readonly refs: ByteReader) { this.count = table.length / 32 }
+
+  next (): number {
+    const ref = this.refs.uint()
+    if (ref === 0) {
+      if (this.nextNew >= this.count) corrupt('more objects referenced than the object table holds')
+      return this.nextNew++
+    }
+    if (ref > this.nextNew) corrupt(`reference to object ${ref - 1} before its first use`)
+    return ref - 1
+  }
+
+  digest (i: number): Buffer { return this.views[i] ?? (this.views[i] = this.table.subarray(32 * i, 32 * i + 32)) }
+
+  path (i: number): string {
+    this.paths ??= this.allPaths()
+    return this.paths.slice(65 * i, 65 * i + 65)
+  }
+
+  private allPaths (): string {
+    const table = this.table
+    const paths = Buffer.allocUnsafe(65 * this.count)
+    for (let o = 0, b = 0, q = 0; o < this.count; o++) {
+      let h = HEX_PAIRS[table[b++]!]!
+      paths[q++] = h & 0xff
+      paths[q++] = h >> 8
+      paths[q++] = 0x2f
+      for (const e = b + 31; b < e;) {
+        h = HEX_PAIRS[table[b++]!]!
+        paths[q++] = h & 0xff
+        paths[q++] = h >> 8
+      }
+    }
+    return paths.toString('latin1')
+  }
+
+  done (): void { if (this.nextNew !== this.count) corrupt(`${this.count - this.nextNew} unused object table entries`) }
+}
+
+/**
  * Parses manifest bytes into a tree with sorted children (so `lookupPath` binary-searches) and shared Inode
  * objects for hardlinks. Throws ERR_CFS_MANIFEST_CORRUPT (bad magic, truncated or malformed bytes),
  * ERR_CFS_MANIFEST_VERSION (another format version) or ERR_CFS_MANIFEST_INVALID (well-formed bytes describing a
@@ -344,44 +393,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   })
   const objectTable = Buffer.from(bin(2 + 2 * COLUMNS.length)) // a copy: decoded digests outlive `bytes`
   if (objectTable.length % 32 !== 0) corrupt(`object table of ${objectTable.length} bytes is not a multiple of 32`)
-  const objectCount = objectTable.length / 32
-  const objectViews: Buffer[] = []
-  let nextObject = 0
-  const object = (): number => {
-    const ref = col.objects.uint()
-    let i: number
-    if (ref === 0) {
-      if (nextObject >= objectCount) corrupt('more objects referenced than the object table holds')
-      i = nextObject++
-    } else {
-      if (ref > nextObject) corrupt(`reference to object ${ref - 1} before its first use`)
-      i = ref - 1
-    }
-    return i
-  }
-  // one Buffer per distinct object, shared by the inodes that hold it
-  const digestOf = (i: number): Buffer => objectViews[i] ?? (objectViews[i] = objectTable.subarray(32 * i, 32 * i + 32))
-  // Every object path `hh/h{62}` laid out in one string, built on first use: a payload is then a slice of it (one
-  // small object for the GC instead of a 65-byte string per file).
-  let objectPaths: string | undefined
-  const pathOfObject = (i: number): string => {
-    if (objectPaths === undefined) {
-      const paths = Buffer.allocUnsafe(65 * objectCount)
-      for (let o = 0, b = 0, q = 0; o < objectCount; o++) {
-        let h = HEX_PAIRS[objectTable[b++]!]!
-        paths[q++] = h & 0xff
-        paths[q++] = h >> 8
-        paths[q++] = 0x2f
-        for (const e = b + 31; b < e;) {
-          h = HEX_PAIRS[objectTable[b++]!]!
-          paths[q++] = h & 0xff
-          paths[q++] = h >> 8
-        }
-      }
-      objectPaths = paths.toString('latin1')
-    }
-    return objectPaths.slice(65 * i, 65 * i + 65)
-  }
+  const objects = new ObjectRefs(objectTable, col.objects)
 
   // Every node but the root costs at least 2 name bytes, every inode at least one byte per inode column:
   // checked before anything is sized by these counts.
@@ -412,6 +424,19 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   t.end(); keyUse.done(); valueUse.done()
 
+  const { inodes, nlinkDelta } = decodeInodes(col, inodeCount, modeTable, ownerTable, setTable, objects)
+  for (const c of ['modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes', 'xattrs', 'flags', 'targets', 'inline', 'payloads', 'objects'] as const) col[c].end()
+  objects.done()
+
+  return { root: decodeTree(col, nodeCount, inodes, nlinkDelta) }
+}
+
+/**
+ * The inode columns, one inode at a time. Kept apart from decodeManifest (like decodeTree) so that the JIT
+ * optimises a small function early instead of a huge one late: most of a one-shot CLI decode ran unoptimised.
+ */
+function decodeInodes (col: Record<Column, ByteReader>, inodeCount: number, modeTable: number[],
+  ownerTable: Array<[number, number]>, setTable: Xattr[][], objects: ObjectRefs): { inodes: Inode[], nlinkDelta: number[] } {
   const modeUse = new FirstUse(modeTable.length, 'mode')
   const ownerUse = new FirstUse(ownerTable.length, 'owner')
   const setUse = new FirstUse(setTable.length, 'xattr set')
@@ -421,7 +446,9 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   let prevSec = 0
   for (let i = 0; i < inodeCount; i++) {
     const mode = modeTable[modeUse.take(col.modes.uint())]!
-    const [uid, gid] = ownerTable[ownerUse.take(col.owners.uint())]!
+    const owner = ownerTable[ownerUse.take(col.owners.uint())]!
+    const uid = owner[0]
+    const gid = owner[1]
     const nlinkD = col.nlinks.sint()
     nlinkDelta[i] = nlinkD
     const rdev = col.rdevs.upTo(0xffffffff, 'rdev')
@@ -443,8 +470,8 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs }
     } else if (flags === (FLAG_DIGEST | PAYLOAD_DERIVED << PAYLOAD_SHIFT) && type === S_IFREG) {
       // what cfs build writes for every external file
-      const o = object()
-      inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, digest: digestOf(o), payload: pathOfObject(o) }
+      const o = objects.next()
+      inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, digest: objects.digest(o), payload: objects.path(o) }
     } else {
       // every other combination: the optional fields in model order, each checked against the file type
       let digest: Buffer | undefined
@@ -454,8 +481,8 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       let digestIndex = -1
       if ((flags & FLAG_DIGEST) !== 0) {
         if (type !== S_IFREG) invalid(`digest on inode ${i}, which is not a regular file`)
-        digestIndex = object()
-        digest = digestOf(digestIndex)
+        digestIndex = objects.next()
+        digest = objects.digest(digestIndex)
       }
       if ((flags & FLAG_INLINE) !== 0) {
         if (type !== S_IFREG || size > INLINE_LIMIT) invalid(`inline content on inode ${i} (mode ${mode.toString(8)}, size ${size})`)
@@ -469,11 +496,11 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       if (payloadKind !== PAYLOAD_NONE && type !== S_IFREG) invalid(`payload on inode ${i}, which is not a regular file`)
       if (payloadKind === PAYLOAD_DERIVED) {
         if (digestIndex < 0) corrupt(`derived payload without a digest on inode ${i}`)
-        payload = pathOfObject(digestIndex)
+        payload = objects.path(digestIndex)
       } else if (payloadKind === PAYLOAD_HASHED) {
-        const o = object()
+        const o = objects.next()
         if (o === digestIndex) corrupt(`payload of inode ${i} should be derived`)
-        payload = pathOfObject(o)
+        payload = objects.path(o)
       } else if (payloadKind === PAYLOAD_LITERAL) {
         payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
         if (OBJECT_PATH_RE.test(payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
@@ -495,9 +522,12 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     inodes[i] = inode
   }
   modeUse.done(); ownerUse.done(); setUse.done()
-  for (const c of ['modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes', 'xattrs', 'flags', 'targets', 'inline', 'payloads', 'objects'] as const) col[c].end()
-  if (nextObject !== objectCount) corrupt(`${objectCount - nextObject} unused object table entries`)
+  return { inodes, nlinkDelta }
+}
 
+/** The tree walk over names, links and dirs: shared inodes for hardlinks, directory nlinks from subdirectories. */
+function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes: Inode[], nlinkDelta: number[]): Node {
+  const inodeCount = inodes.length
   const rootInode = inodes[0]!
   if ((rootInode.mode & S_IFMT) !== S_IFDIR) invalid('the root is not a directory')
   interface OpenDir { children: Node[], filled: number, inode: Inode, delta: number, subdirs: number }
@@ -559,7 +589,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   if (nextInode !== inodeCount) corrupt(`${inodeCount - nextInode} inodes not reached from the root`)
   names.pos = pos
   names.end(); col.links.end(); col.dirs.end()
-  return { root }
+  return root
 }
 
 /** sha256 of the manifest bytes: the image's identity. */
