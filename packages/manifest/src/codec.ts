@@ -70,9 +70,16 @@ function treeInvalid (detail: string, at: Entry): never {
   throw new CfsError('ERR_CFS_TREE_INVALID', `cannot encode manifest: ${detail} at ${JSON.stringify(pathOf(at))}`)
 }
 
-/** payload === objectPathOf(digest), for the digest's hex, without building the path. */
-function isObjectPathOf (payload: string, hex: string): boolean {
-  return payload.length === 65 && payload.charCodeAt(2) === 0x2f && payload.startsWith(hex.slice(0, 2)) && payload.endsWith(hex.slice(2))
+/** payload === objectPathOf(digest), compared digit by digit without building the path. */
+function isObjectPathOf (payload: string, digest: Uint8Array): boolean {
+  if (payload.length !== 65 || payload.charCodeAt(2) !== 0x2f) return false
+  let h = HEX_PAIRS[digest[0]!]!
+  if (payload.charCodeAt(0) !== (h & 0xff) || payload.charCodeAt(1) !== h >> 8) return false
+  for (let i = 1, q = 3; i < 32; i++, q += 2) {
+    h = HEX_PAIRS[digest[i]!]!
+    if (payload.charCodeAt(q) !== (h & 0xff) || payload.charCodeAt(q + 1) !== h >> 8) return false
+  }
+  return true
 }
 
 function sameXattrs (a: readonly Xattr[], b: readonly Xattr[]): boolean {
@@ -132,11 +139,11 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
   const objects = new Map<string, number>()
   // Identical files share one object, so each 32-byte value is stored once; a reference is 0 for "the next new
   // entry" (the table is in first-use order) or 1 + the index of an earlier one.
-  const addObject = (hex: string): void => {
-    const i = objects.get(hex)
+  const addObject = (key: string): void => {
+    const i = objects.get(key)
     if (i !== undefined) { col.objects.uint(i + 1); return }
-    objects.set(hex, objects.size)
-    objectTable.hex(hex)
+    objects.set(key, objects.size)
+    objectTable.latin1(key)
     col.objects.uint(0)
   }
   const inodeIds = new Map<Inode, number>()
@@ -199,19 +206,19 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
       col.xattrs.uint(lastSet)
     }
     let flags = 0
-    let hex: string | undefined
-    if (inode.digest !== undefined) {
+    const digest = inode.digest
+    if (digest !== undefined) {
       flags |= FLAG_DIGEST
-      hex = Buffer.from(inode.digest.buffer, inode.digest.byteOffset, 32).toString('hex')
-      addObject(hex)
+      // the 32 bytes as a byte string: half the length of hex to build and to hash in the map
+      addObject(Buffer.from(digest.buffer, digest.byteOffset, 32).toString('latin1'))
     }
     if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
     if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
     if (inode.payload !== undefined) {
-      if (hex !== undefined && isObjectPathOf(inode.payload, hex)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
+      if (digest !== undefined && isObjectPathOf(inode.payload, digest)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
       else if (OBJECT_PATH_RE.test(inode.payload)) {
         flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
-        addObject(inode.payload.slice(0, 2) + inode.payload.slice(3))
+        addObject(Buffer.from(inode.payload.slice(0, 2) + inode.payload.slice(3), 'hex').toString('latin1'))
       } else { flags |= PAYLOAD_LITERAL << PAYLOAD_SHIFT; col.payloads.cstring(inode.payload) }
     }
     col.flags.uint(flags)
