@@ -52,6 +52,12 @@ const OBJECT_PATH_RE = /^[0-9a-f]{2}\/[0-9a-f]{62}$/
 
 const packr = new Packr({ useRecords: false })
 
+/** byte → its two lowercase hex digits, first digit in the low byte */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
+  const h = b.toString(16).padStart(2, '0')
+  return h.charCodeAt(0) | h.charCodeAt(1) << 8
+})
+
 /** A node on the encoder's walk; paths are built only for error messages. */
 interface Entry { node: Node, parent: Entry | undefined, prev: string }
 
@@ -65,9 +71,16 @@ function treeInvalid (detail: string, at: Entry): never {
   throw new CfsError('ERR_CFS_TREE_INVALID', `cannot encode manifest: ${detail} at ${JSON.stringify(pathOf(at))}`)
 }
 
-/** payload === objectPathOf(digest), for the digest's hex, without building the path. */
-function isObjectPathOf (payload: string, hex: string): boolean {
-  return payload.length === 65 && payload.charCodeAt(2) === 0x2f && payload.startsWith(hex.slice(0, 2)) && payload.endsWith(hex.slice(2))
+/** payload === objectPathOf(digest), compared digit by digit without building the path. */
+function isObjectPathOf (payload: string, digest: Uint8Array): boolean {
+  if (payload.length !== 65 || payload.charCodeAt(2) !== 0x2f) return false
+  let h = HEX_PAIRS[digest[0]!]!
+  if (payload.charCodeAt(0) !== (h & 0xff) || payload.charCodeAt(1) !== h >> 8) return false
+  for (let i = 1, q = 3; i < 32; i++, q += 2) {
+    h = HEX_PAIRS[digest[i]!]!
+    if (payload.charCodeAt(q) !== (h & 0xff) || payload.charCodeAt(q + 1) !== h >> 8) return false
+  }
+  return true
 }
 
 function sameXattrs (a: readonly Xattr[], b: readonly Xattr[]): boolean {
@@ -127,11 +140,11 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
   const objects = new Map<string, number>()
   // Identical files share one object, so each 32-byte value is stored once; a reference is 0 for "the next new
   // entry" (the table is in first-use order) or 1 + the index of an earlier one.
-  const addObject = (hex: string): void => {
-    const i = objects.get(hex)
+  const addObject = (key: string): void => {
+    const i = objects.get(key)
     if (i !== undefined) { col.objects.uint(i + 1); return }
-    objects.set(hex, objects.size)
-    objectTable.hex(hex)
+    objects.set(key, objects.size)
+    objectTable.latin1(key)
     col.objects.uint(0)
   }
   const inodeIds = new Map<Inode, number>()
@@ -203,19 +216,19 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
       col.xattrs.uint(lastSet)
     }
     let flags = 0
-    let hex: string | undefined
-    if (inode.digest !== undefined) {
+    const digest = inode.digest
+    if (digest !== undefined) {
       flags |= FLAG_DIGEST
-      hex = Buffer.from(inode.digest.buffer, inode.digest.byteOffset, 32).toString('hex')
-      addObject(hex)
+      // the 32 bytes as a byte string: half the length of hex to build and to hash in the map
+      addObject(Buffer.from(digest.buffer, digest.byteOffset, 32).toString('latin1'))
     }
     if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
     if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
     if (inode.payload !== undefined) {
-      if (hex !== undefined && isObjectPathOf(inode.payload, hex)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
+      if (digest !== undefined && isObjectPathOf(inode.payload, digest)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
       else if (OBJECT_PATH_RE.test(inode.payload)) {
         flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
-        addObject(inode.payload.slice(0, 2) + inode.payload.slice(3))
+        addObject(Buffer.from(inode.payload.slice(0, 2) + inode.payload.slice(3), 'hex').toString('latin1'))
       } else { flags |= PAYLOAD_LITERAL << PAYLOAD_SHIFT; col.payloads.cstring(inode.payload) }
     }
     col.flags.uint(flags)
@@ -307,6 +320,55 @@ class FirstUse {
 }
 
 /**
+ * The object table and its reference column: `next` consumes one reference; digests and paths are shared per
+ * object (one Buffer each, and paths sliced from one string of all of them, built on first use: one small object
+ * for the collector instead of a 65-byte string per file).
+ */
+class ObjectRefs {
+  private nextNew = 0
+  private readonly count: number
+  private readonly views: Buffer[] = []
+  private paths: string | undefined
+  constructor (private readonly table: Buffer, private readonly refs: ByteReader) { this.count = table.length / 32 }
+
+  next (): number {
+    const ref = this.refs.uint()
+    if (ref === 0) {
+      if (this.nextNew >= this.count) corrupt('more objects referenced than the object table holds')
+      return this.nextNew++
+    }
+    if (ref > this.nextNew) corrupt(`reference to object ${ref - 1} before its first use`)
+    return ref - 1
+  }
+
+  digest (i: number): Buffer { return this.views[i] ?? (this.views[i] = this.table.subarray(32 * i, 32 * i + 32)) }
+
+  path (i: number): string {
+    this.paths ??= this.allPaths()
+    return this.paths.slice(65 * i, 65 * i + 65)
+  }
+
+  private allPaths (): string {
+    const table = this.table
+    const paths = Buffer.allocUnsafe(65 * this.count)
+    for (let o = 0, b = 0, q = 0; o < this.count; o++) {
+      let h = HEX_PAIRS[table[b++]!]!
+      paths[q++] = h & 0xff
+      paths[q++] = h >> 8
+      paths[q++] = 0x2f
+      for (const e = b + 31; b < e;) {
+        h = HEX_PAIRS[table[b++]!]!
+        paths[q++] = h & 0xff
+        paths[q++] = h >> 8
+      }
+    }
+    return paths.toString('latin1')
+  }
+
+  done (): void { if (this.nextNew !== this.count) corrupt(`${this.count - this.nextNew} unused object table entries`) }
+}
+
+/**
  * Parses manifest bytes into a tree with sorted children (so `lookupPath` binary-searches) and shared Inode
  * objects for hardlinks. Throws ERR_CFS_MANIFEST_CORRUPT (bad magic, truncated or malformed bytes),
  * ERR_CFS_MANIFEST_VERSION (another format version) or ERR_CFS_MANIFEST_INVALID (well-formed bytes describing a
@@ -350,33 +412,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   })
   const objectTable = Buffer.from(bin(2 + 2 * COLUMNS.length)) // a copy: decoded digests outlive `bytes`
   if (objectTable.length % 32 !== 0) corrupt(`object table of ${objectTable.length} bytes is not a multiple of 32`)
-  const objectCount = objectTable.length / 32
-  const objectHex = objectTable.toString('hex')
-  const objectViews: Buffer[] = []
-  let nextObject = 0
-  const object = (): number => {
-    const ref = col.objects.uint()
-    let i: number
-    if (ref === 0) {
-      if (nextObject >= objectCount) corrupt('more objects referenced than the object table holds')
-      i = nextObject++
-    } else {
-      if (ref > nextObject) corrupt(`reference to object ${ref - 1} before its first use`)
-      i = ref - 1
-    }
-    return i
-  }
-  // one Buffer per distinct object, shared by the inodes that hold it
-  const digestOf = (i: number): Buffer => objectViews[i] ?? (objectViews[i] = objectTable.subarray(32 * i, 32 * i + 32))
-  // one flat string per path (a template of two slices would leave four small objects per file for the GC)
-  const pathScratch = Buffer.alloc(65)
-  const pathOfObject = (i: number): string => {
-    pathScratch.write(objectHex.slice(64 * i, 64 * i + 64), 1, 'latin1')
-    pathScratch[0] = pathScratch[1]!
-    pathScratch[1] = pathScratch[2]!
-    pathScratch[2] = 0x2f
-    return pathScratch.toString('latin1')
-  }
+  const objects = new ObjectRefs(objectTable, col.objects)
 
   // Every node but the root costs at least 2 name bytes, every inode at least one byte per inode column:
   // checked before anything is sized by these counts.
@@ -407,17 +443,33 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   }
   t.end(); keyUse.done(); valueUse.done()
 
+  const { inodes, nlinkDelta } = decodeInodes(col, inodeCount, modeTable, ownerTable, setTable, objects)
+  for (const c of ['modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes', 'xattrs', 'flags', 'targets', 'inline', 'payloads', 'objects'] as const) col[c].end()
+  objects.done()
+
+  return { root: decodeTree(col, nodeCount, inodes, nlinkDelta) }
+}
+
+/**
+ * The inode columns, one inode at a time. Kept apart from decodeManifest (like decodeTree) so that the JIT
+ * optimises a small function early instead of a huge one late: most of a one-shot CLI decode ran unoptimised.
+ */
+function decodeInodes (col: Record<Column, ByteReader>, inodeCount: number, modeTable: number[],
+  ownerTable: Array<[number, number]>, setTable: Xattr[][], objects: ObjectRefs): { inodes: Inode[], nlinkDelta: number[] } {
   const modeUse = new FirstUse(modeTable.length, 'mode')
   const ownerUse = new FirstUse(ownerTable.length, 'owner')
   const setUse = new FirstUse(setTable.length, 'xattr set')
-  const nlinkDelta: number[] = []
-  const inodes: Inode[] = []
+  const noXattrs: Xattr[] = []
+  const nlinkDelta: number[] = new Array<number>(inodeCount)
+  const inodes: Inode[] = new Array<Inode>(inodeCount)
   let prevSec = 0
   for (let i = 0; i < inodeCount; i++) {
     const mode = modeTable[modeUse.take(col.modes.uint())]!
-    const [uid, gid] = ownerTable[ownerUse.take(col.owners.uint())]!
+    const owner = ownerTable[ownerUse.take(col.owners.uint())]!
+    const uid = owner[0]
+    const gid = owner[1]
     const nlinkD = col.nlinks.sint()
-    nlinkDelta.push(nlinkD)
+    nlinkDelta[i] = nlinkD
     const rdev = col.rdevs.upTo(0xffffffff, 'rdev')
     const mtimeSec = prevSec + col.mtimes.sint()
     prevSec = mtimeSec
@@ -426,77 +478,114 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
     const setIndex = col.xattrs.uint()
     const set = setIndex === 0 ? undefined : setTable[setUse.take(setIndex - 1)]
     // a directory's nlink needs its subdirectories: finished when the walk closes it
-    const inode: Inode = { mode, uid, gid, nlink: (mode & S_IFMT) === S_IFDIR ? 0 : 1 + nlinkD, rdev, mtimeSec, mtimeNsec, size, xattrs: set === undefined ? [] : set.slice() }
+    const nlink = (mode & S_IFMT) === S_IFDIR ? 0 : 1 + nlinkD
+    // inodes with the same xattr set share its array (and those without share one empty array): a decoded tree is
+    // read as is, and 64k private copies would be 4 MB more for the collector to move
+    const xattrs = set ?? noXattrs
     const flags = col.flags.upTo(FLAGS_MAX, 'flags')
-    let digestIndex = -1
     const type = mode & S_IFMT
-    if ((flags & FLAG_DIGEST) !== 0) {
-      if (type !== S_IFREG) invalid(`digest on inode ${i}, which is not a regular file`)
-      digestIndex = object()
-      inode.digest = digestOf(digestIndex)
-    }
-    if ((flags & FLAG_INLINE) !== 0) {
-      if (type !== S_IFREG || size > INLINE_LIMIT) invalid(`inline content on inode ${i} (mode ${mode.toString(8)}, size ${size})`)
-      inode.inline = col.inline.view(size)
-    }
-    if ((flags & FLAG_TARGET) !== 0) {
-      if (type !== S_IFLNK) invalid(`symlink target on inode ${i}, which is not a symlink`)
-      inode.target = col.targets.cstring(SYMLINK_MAX, 'target')
-    }
-    const payloadKind = flags >> PAYLOAD_SHIFT
-    if (payloadKind !== PAYLOAD_NONE && type !== S_IFREG) invalid(`payload on inode ${i}, which is not a regular file`)
-    if (payloadKind === PAYLOAD_DERIVED) {
-      if (digestIndex < 0) corrupt(`derived payload without a digest on inode ${i}`)
-      inode.payload = pathOfObject(digestIndex)
-    } else if (payloadKind === PAYLOAD_HASHED) {
-      const o = object()
-      if (o === digestIndex) corrupt(`payload of inode ${i} should be derived`)
-      inode.payload = pathOfObject(o)
-    } else if (payloadKind === PAYLOAD_LITERAL) {
-      inode.payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
-      if (OBJECT_PATH_RE.test(inode.payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
+    let inode: Inode
+    if (flags === 0) {
+      inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs }
+    } else if (flags === (FLAG_DIGEST | PAYLOAD_DERIVED << PAYLOAD_SHIFT) && type === S_IFREG) {
+      // what cfs build writes for every external file
+      const o = objects.next()
+      inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, digest: objects.digest(o), payload: objects.path(o) }
+    } else {
+      // every other combination: the optional fields in model order, each checked against the file type
+      let digest: Buffer | undefined
+      let inline: Buffer | undefined
+      let target: string | undefined
+      let payload: string | undefined
+      let digestIndex = -1
+      if ((flags & FLAG_DIGEST) !== 0) {
+        if (type !== S_IFREG) invalid(`digest on inode ${i}, which is not a regular file`)
+        digestIndex = objects.next()
+        digest = objects.digest(digestIndex)
+      }
+      if ((flags & FLAG_INLINE) !== 0) {
+        if (type !== S_IFREG || size > INLINE_LIMIT) invalid(`inline content on inode ${i} (mode ${mode.toString(8)}, size ${size})`)
+        inline = col.inline.view(size)
+      }
+      if ((flags & FLAG_TARGET) !== 0) {
+        if (type !== S_IFLNK) invalid(`symlink target on inode ${i}, which is not a symlink`)
+        target = col.targets.cstring(SYMLINK_MAX, 'target')
+      }
+      const payloadKind = flags >> PAYLOAD_SHIFT
+      if (payloadKind !== PAYLOAD_NONE && type !== S_IFREG) invalid(`payload on inode ${i}, which is not a regular file`)
+      if (payloadKind === PAYLOAD_DERIVED) {
+        if (digestIndex < 0) corrupt(`derived payload without a digest on inode ${i}`)
+        payload = objects.path(digestIndex)
+      } else if (payloadKind === PAYLOAD_HASHED) {
+        const o = objects.next()
+        if (o === digestIndex) corrupt(`payload of inode ${i} should be derived`)
+        payload = objects.path(o)
+      } else if (payloadKind === PAYLOAD_LITERAL) {
+        payload = col.payloads.cstring(PAYLOAD_MAX, 'payload')
+        if (OBJECT_PATH_RE.test(payload)) corrupt(`payload of inode ${i} should be stored as a digest`)
+      }
+      // one literal per common shape, so an inode never grows an out-of-object property store
+      if (inline !== undefined && digest === undefined && payload === undefined) {
+        inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, inline }
+      } else if (target !== undefined) {
+        inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs, target }
+      } else {
+        inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs }
+        if (digest !== undefined) inode.digest = digest
+        if (inline !== undefined) inode.inline = inline
+        if (payload !== undefined) inode.payload = payload
+      }
     }
     const problem = inodeProblem(inode, false)
     if (problem !== undefined) invalid(`${problem} (inode ${i})`)
-    inodes.push(inode)
+    inodes[i] = inode
   }
   modeUse.done(); ownerUse.done(); setUse.done()
-  for (const c of ['modes', 'owners', 'nlinks', 'rdevs', 'mtimes', 'nsecs', 'sizes', 'xattrs', 'flags', 'targets', 'inline', 'payloads', 'objects'] as const) col[c].end()
-  if (nextObject !== objectCount) corrupt(`${objectCount - nextObject} unused object table entries`)
+  return { inodes, nlinkDelta }
+}
 
+/** The tree walk over names, links and dirs: shared inodes for hardlinks, directory nlinks from subdirectories. */
+function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes: Inode[], nlinkDelta: number[]): Node {
+  const inodeCount = inodes.length
   const rootInode = inodes[0]!
   if ((rootInode.mode & S_IFMT) !== S_IFDIR) invalid('the root is not a directory')
-  const root: Node = { name: '', inode: rootInode }
-  interface OpenDir { children: Node[], left: number, inode: Inode, delta: number, subdirs: number }
+  interface OpenDir { children: Node[], filled: number, inode: Inode, delta: number, subdirs: number }
   const open: OpenDir[] = []
   const closeDir = (inode: Inode, subdirs: number, delta: number): void => {
     const nlink = 2 + subdirs + delta
     if (nlink < 0 || nlink > 0xffffffff) invalid(`directory nlink ${nlink} out of range`)
     inode.nlink = nlink
   }
-  const openDir = (node: Node, id: number, nodesLeft: number): void => {
-    const count = col.dirs.upTo(nodesLeft, 'child count')
-    const children: Node[] = []
-    node.children = children
-    if (count > 0) open.push({ children, left: count, inode: node.inode, delta: nlinkDelta[id]!, subdirs: 0 })
-    else closeDir(node.inode, 0, nlinkDelta[id]!)
+  // children arrays get their final length up front; a directory is opened once its node is placed
+  const childrenOf = (nodesLeft: number): Node[] => new Array<Node>(col.dirs.upTo(nodesLeft, 'child count'))
+  const openDir = (children: Node[], inode: Inode, id: number): void => {
+    if (children.length > 0) open.push({ children, filled: 0, inode, delta: nlinkDelta[id]!, subdirs: 0 })
+    else closeDir(inode, 0, nlinkDelta[id]!)
   }
-  openDir(root, 0, nodeCount - 1)
+  const root: Node = { name: '', inode: rootInode, children: childrenOf(nodeCount - 1) }
+  openDir(root.children!, rootInode, 0)
   let nextInode = 1
   const latePrimaries = new Map<Inode, Node>()
+  // names are read from one latin1 string of the whole column: a name is a slice of it, not a Buffer decode
   const names = col.names
+  const nameText = names.buf.toString('latin1')
+  let pos = 0
   for (let k = 1; k < nodeCount; k++) {
     const top = open[open.length - 1]
     if (top === undefined) corrupt(`${nodeCount - k} nodes outside the tree`)
-    const prev = top.children[top.children.length - 1]
-    const prevName = prev === undefined ? '' : prev.name
-    const shared = names.upTo(prevName.length, 'shared name prefix')
-    const suffix = names.cstring(NAME_MAX, 'name')
+    const prevName = top.filled === 0 ? '' : top.children[top.filled - 1]!.name
+    let shared = nameText.charCodeAt(pos)
+    if (shared < 0x80 && shared <= prevName.length) pos++
+    else { names.pos = pos; shared = names.upTo(prevName.length, 'shared name prefix'); pos = names.pos }
+    const end = nameText.indexOf('\0', pos)
+    if (end < 0 || end - pos > NAME_MAX) { names.pos = pos; names.cstring(NAME_MAX, 'name') }
+    const suffix = nameText.slice(pos, end)
+    pos = end + 1
     if (shared < prevName.length && suffix.charCodeAt(0) === prevName.charCodeAt(shared)) corrupt(`name prefix not maximal (node ${k})`)
     const name = shared === 0 ? suffix : prevName.slice(0, shared) + suffix
     const problem = nameProblem(name)
     if (problem !== undefined) invalid(`${problem} (node ${k})`)
-    if (prev !== undefined && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
+    if (top.filled > 0 && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
     let link = col.links.uint()
     // a value above nextInode marks the primary of a hardlink group that is not its first Node (see the encoder)
     const latePrimary = link > nextInode
@@ -511,19 +600,21 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       inode = inodes[link - 1]!
       if ((inode.mode & S_IFMT) === S_IFDIR) invalid(`directory hardlink at ${JSON.stringify(name)} (node ${k})`)
     }
-    const node: Node = { name, inode }
+    const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    const children = isDir ? childrenOf(nodeCount - 1 - k) : undefined
+    const node: Node = children === undefined ? { name, inode } : { name, inode, children }
     if (latePrimary) {
       if (latePrimaries.has(inode)) corrupt(`two primaries for one hardlink group (node ${k})`)
       latePrimaries.set(inode, node)
     }
-    top.children.push(node)
-    const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    top.children[top.filled++] = node
     if (isDir) top.subdirs++
-    if (--top.left === 0) { open.pop(); closeDir(top.inode, top.subdirs, top.delta) }
-    if (isDir) openDir(node, id, nodeCount - 1 - k)
+    if (top.filled === top.children.length) { open.pop(); closeDir(top.inode, top.subdirs, top.delta) }
+    if (children !== undefined) openDir(children, inode, id)
   }
   if (open.length > 0) corrupt('directories hold more children than there are nodes')
   if (nextInode !== inodeCount) corrupt(`${inodeCount - nextInode} inodes not reached from the root`)
+  names.pos = pos
   names.end(); col.links.end(); col.dirs.end()
 
   if (latePrimaries.size > 0) {
@@ -534,7 +625,7 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
       if (n.children !== undefined) for (const c of n.children) stack.push(c)
     }
   }
-  return { root }
+  return root
 }
 
 /** sha256 of the manifest bytes: the image's identity. */

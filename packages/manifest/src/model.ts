@@ -58,7 +58,10 @@ export interface Inode {
    * size is a layout artefact, see `directorySize`). Devices, fifos, sockets: as given by the source (usually 0).
    */
   size: number
-  /** sorted by key in byte order, keys unique */
+  /**
+   * sorted by key in byte order, keys unique. `decodeManifest` gives inodes with the same xattrs one shared array
+   * (and Xattr objects): to change one inode's xattrs, assign a new array rather than mutating this one.
+   */
   xattrs: Xattr[]
   /** symlinks only: the target, a byte string of 1..4095 bytes */
   target?: string
