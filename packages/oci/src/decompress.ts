@@ -11,6 +11,25 @@ import { CfsError } from '@cfs/errors'
 
 export type Compression = 'none' | 'gzip' | 'zstd'
 
+/**
+ * Bounds on what one stream may decompress to, against decompression bombs. Going over either is
+ * ERR_CFS_DECOMPRESS_LIMIT. Both are checked as bytes come out, so a bomb costs at most the limit, never its
+ * full size.
+ */
+export interface DecompressLimits {
+  /** most output bytes per input byte of a compressed stream, once the output is past RATIO_FLOOR; 0: no limit */
+  maxRatio?: number
+  /** most output bytes of one stream, compressed or not; 0: no limit */
+  maxSize?: number
+}
+
+/** Real layers stay far below this: gzip cannot pass 1032:1, and only a layer of almost nothing but zeros nears it. */
+export const DEFAULT_MAX_RATIO = 1000
+/** Larger than any layer seen in practice (the largest AI images have layers of about 20 GiB). */
+export const DEFAULT_MAX_SIZE = 64 * 2 ** 30
+/** Below this much output the ratio is not checked: a small, highly compressible layer costs nothing. */
+export const RATIO_FLOOR = 32 << 20
+
 const OUT_CHUNK = 1 << 20
 
 /** Compression of a stream from its first bytes (at least 4 are needed to see zstd). */
@@ -22,10 +41,27 @@ export function detectCompression (head: Uint8Array): Compression {
 
 /**
  * The decompressed bytes of `source`, whatever its compression (detected from its first bytes). `what` names the
- * stream in errors. Throws ERR_CFS_DECOMPRESS on corrupt or truncated data.
+ * stream in errors. Throws ERR_CFS_DECOMPRESS on corrupt or truncated data, ERR_CFS_DECOMPRESS_LIMIT when the
+ * output passes `limits` (defaults: DEFAULT_MAX_RATIO, DEFAULT_MAX_SIZE).
  */
-export async function * decompress (source: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
-  const it = source[Symbol.asyncIterator]()
+export async function * decompress (source: AsyncIterable<Uint8Array>, what: string, limits: DecompressLimits = {}): AsyncGenerator<Uint8Array> {
+  const maxRatio = limits.maxRatio ?? DEFAULT_MAX_RATIO
+  const maxSize = limits.maxSize ?? DEFAULT_MAX_SIZE
+  let bytesIn = 0
+  let bytesOut = 0
+  const counted = async function * (): AsyncGenerator<Uint8Array> { for await (const c of source) { bytesIn += c.length; yield c } }
+  const check = (kind: Compression, n: number): void => {
+    bytesOut += n
+    if (maxSize > 0 && bytesOut > maxSize) {
+      throw new CfsError('ERR_CFS_DECOMPRESS_LIMIT', `${what} is larger than ${maxSize} bytes${kind === 'none' ? '' : ' once decompressed'}`,
+        { hint: 'raise the limit with --max-layer-size or CFS_MAX_LAYER_SIZE if the image is trusted' })
+    }
+    if (kind !== 'none' && maxRatio > 0 && bytesOut > RATIO_FLOOR && bytesOut > maxRatio * bytesIn) {
+      throw new CfsError('ERR_CFS_DECOMPRESS_LIMIT', `${what} decompresses ${bytesIn} bytes to more than ${bytesOut} (over ${maxRatio}:1): a decompression bomb?`,
+        { hint: 'raise the limit with --max-decompress-ratio or CFS_MAX_DECOMPRESS_RATIO if the image is trusted' })
+    }
+  }
+  const it = counted()
   const head: Uint8Array[] = []
   let headLen = 0
   let ended = false
@@ -45,14 +81,16 @@ export async function * decompress (source: AsyncIterable<Uint8Array>, what: str
           if (ended) return { value: undefined, done: true }
           return await it.next()
         },
-        return: async () => { await it.return?.(); return { value: undefined, done: true } },
+        return: async () => { await it.return(undefined); return { value: undefined, done: true } },
       }
     },
   }
   const kind = detectCompression(first)
-  if (kind === 'none') { yield * rest; return }
-  if (kind === 'gzip') { yield * gunzip(rest, what); return }
-  yield * unzstd(rest, what)
+  const out = kind === 'none' ? rest : kind === 'gzip' ? gunzip(rest, what) : unzstd(rest, what)
+  for await (const chunk of out) {
+    check(kind, chunk.length)
+    yield chunk
+  }
 }
 
 async function * gunzip (source: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import * as zlib from 'node:zlib'
-import { decompress, detectCompression } from '../src/decompress.js'
+import { decompress, detectCompression, RATIO_FLOOR } from '../src/decompress.js'
 
 async function * chunks (data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size)
@@ -40,4 +40,27 @@ describe('decompress', () => {
     bad.fill(0x55, 20, 60)
     await expect(collect(decompress(chunks(bad, 999), 'layer x'))).rejects.toMatchObject({ code: 'ERR_CFS_DECOMPRESS' })
   })
+
+  describe('limits', () => {
+    const size = RATIO_FLOOR + (1 << 20)
+    const zeros = zlib.gzipSync(Buffer.alloc(size), { level: 1 }) // about 220:1
+    const count = async (src: AsyncIterable<Uint8Array>): Promise<number> => { let n = 0; for await (const c of src) n += c.length; return n }
+
+    it('stops a stream past the ratio once the output passes RATIO_FLOOR, with ERR_CFS_DECOMPRESS_LIMIT', async () => {
+      await expect(count(decompress(chunks(zeros, 1 << 20), 'layer x', { maxRatio: 200 }))).rejects.toMatchObject({ code: 'ERR_CFS_DECOMPRESS_LIMIT' })
+      expect(await count(decompress(chunks(zeros, 1 << 20), 'layer x'))).toBe(size)
+      expect(await count(decompress(chunks(zeros, 1 << 20), 'layer x', { maxRatio: 0, maxSize: size }))).toBe(size)
+    })
+
+    it('does not apply the ratio below RATIO_FLOOR', async () => {
+      const small = zlib.gzipSync(Buffer.alloc(1 << 20))
+      expect(await collect(decompress(chunks(small, 999), 'layer x', { maxRatio: 2 }))).toHaveLength(1 << 20)
+    })
+
+    it.each([['plain', plain], ['gzip', gz], ['zstd', zst]])('stops %s output past maxSize', async (_name, data) => {
+      await expect(collect(decompress(chunks(data, 4096), 'layer x', { maxSize: 100000 }))).rejects.toMatchObject({ code: 'ERR_CFS_DECOMPRESS_LIMIT' })
+      expect(await collect(decompress(chunks(data, 4096), 'layer x', { maxSize: plain.length }))).toHaveLength(plain.length)
+    })
+  })
 })
+
