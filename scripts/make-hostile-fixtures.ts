@@ -14,6 +14,7 @@ import * as path from 'node:path'
 import * as zlib from 'node:zlib'
 import { encodeEntry, encodeTar, headerChecksum, type TarEntryInput } from '../packages/tar/src/index.js'
 import { BLOCK_SIZE, CHECKSUM_OFFSET, SIZE_OFFSET } from '../packages/tar/src/header.js'
+import { archiveOf } from './archive-of.js'
 
 const OUT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'hostile')
 const T = 1700000000
@@ -66,23 +67,9 @@ function ociFiles (index: unknown, blobs: Blob[]): Array<[string, Buffer]> {
 
 const indexOf = (m: Blob): unknown => ({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [descriptor(m)] })
 
-function archiveOf (files: Array<[string, Buffer]>): Buffer {
-  const dirs = new Set<string>()
-  const entries: TarEntryInput[] = []
-  for (const [name, data] of files) {
-    const parts = name.split('/')
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/') + '/'
-      if (!dirs.has(d)) { dirs.add(d); entries.push({ path: d, type: 'dir', mode: 0o755, mtimeSec: 0 }) }
-    }
-    entries.push({ path: name, type: 'file', mode: 0o644, mtimeSec: 0, content: data })
-  }
-  return encodeTar(entries)
-}
-
 function main (): void {
-  fs.rmSync(OUT, { recursive: true, force: true })
   fs.mkdirSync(OUT, { recursive: true })
+  for (const name of fs.readdirSync(OUT)) if (name !== 'README.md') fs.rmSync(path.join(OUT, name), { recursive: true })
   const write = (name: string, data: Buffer): void => { fs.writeFileSync(path.join(OUT, name), data) }
   const tar = (name: string, entries: TarEntryInput[]): Buffer => { const t = encodeTar(entries); write(name, t); return t }
 
@@ -149,7 +136,7 @@ function main (): void {
   const layer = encodeTar([dir('etc'), file('etc/os-release', 'ID=hostile\n'.repeat(50)), file('big', crypto.createHash('sha512').update('seed').digest('hex').repeat(64))])
   const gz = gzip(layer)
   write('truncated.tar.gz', gz.subarray(0, Math.floor(gz.length / 2)))
-  const gzBad = Buffer.from(gz); gzBad[gzBad.length - 6] ^= 0xff // inside the CRC32 trailer
+  const gzBad = Buffer.from(gz); gzBad[gzBad.length - 6] = gzBad[gzBad.length - 6]! ^ 0xff // inside the CRC32 trailer
   write('corrupt-crc.tar.gz', gzBad)
   const gzData = Buffer.from(gz); for (let i = 20; i < 60; i++) gzData[i] = 0xff // the deflate stream itself
   write('corrupt-data.tar.gz', gzData)
@@ -161,6 +148,8 @@ function main (): void {
   const bomb = (n: number): Buffer => Buffer.concat([encodeEntry({ path: 'zeros', type: 'file', mode: 0o644, mtimeSec: T, content: Buffer.alloc(n) }), Buffer.alloc(2 * BLOCK_SIZE)])
   write('bomb.tar.gz', gzip(bomb(64 << 20)))
   write('bomb.tar.zst', zstd(bomb(256 << 20)))
+  // an archive is spooled to the store's tmp/ before it is read: the spool is bounded too
+  write('bomb-archive.tar.gz', gzip(archiveOf([['manifest.json', json([])], ['blobs/zeros', Buffer.alloc(64 << 20)]])))
 
   // ---- archives ----
   const good = encodeTar([file('hello', 'hello')])
