@@ -88,6 +88,8 @@ function main (): void {
   tar('hardlink-dotdot.tar', [file('ok', 'fine'), hardlink('h', '../../etc/passwd')])
   tar('hardlink-outside.tar', [file('ok', 'fine'), hardlink('h', '/etc/shadow')])
   tar('hardlink-absolute.tar', [dir('etc'), file('etc/passwd', 'image passwd'), hardlink('h', '/etc/passwd')])
+  tar('hardlink-to-dir.tar', [dir('d'), hardlink('h', 'd')])
+  tar('symlink-parent-escape-hardlink.tar', [symlink('a', '/etc'), hardlink('h', 'a/passwd')]) // the image has no /etc/passwd
   tar('symlink-targets.tar', [symlink('abs', '/etc/passwd'), symlink('up', '../../../../etc/shadow'), symlink('self', 'self')])
   tar('symlink-parent.tar', [
     dir('etc'), file('etc/passwd', 'image passwd'),
@@ -130,6 +132,11 @@ function main (): void {
   write('size-8g.tar', size(Buffer.from('77777777777\0', 'latin1'))) // 8 GiB - 1 announced, 512 bytes there
   write('pax-size-huge.tar', encodeTar([file('f', 'x', { pax: [['size', '99999999999999999999']] })]))
   write('pax-size-negative.tar', encodeTar([file('f', 'x', { pax: [['size', '-5']] })]))
+  write('type-sparse.tar', patchHeader(one, 0, 156, Buffer.from('S')))
+  write('empty.tar', Buffer.alloc(0))
+  // a PAX record past the 1 MiB limit, gzip'd to keep the fixture small
+  write('pax-too-big.tar.gz', gzip(encodeTar([file('f', 'x', { pax: [['comment', 'c'.repeat((1 << 20) + 1)]] })])))
+  tar('xattr-key-too-long.tar', [file('f', 'x', { xattrs: [{ key: 'user.' + 'k'.repeat(300), value: Buffer.from('v') }] })])
   write('uid-negative.tar', patchHeader(one, 0, 108, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe])))
 
   // ---- compression ----

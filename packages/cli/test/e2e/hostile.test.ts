@@ -44,6 +44,8 @@ const CASES: Record<string, Case> = {
   // links
   'a hardlink with ..': { fixture: 'hardlink-dotdot.tar', error: ['ERR_CFS_BAD_PATH', 3] },
   'a hardlink to a path the image lacks': { fixture: 'hardlink-outside.tar', error: ['ERR_CFS_IMAGE_BAD', 3] },
+  'a hardlink to a directory': { fixture: 'hardlink-to-dir.tar', error: ['ERR_CFS_IMAGE_BAD', 3] },
+  'a hardlink through a symlinked parent to a path the image lacks': { fixture: 'symlink-parent-escape-hardlink.tar', error: ['ERR_CFS_IMAGE_BAD', 3] },
   'an absolute hardlink inside the image': {
     fixture: 'hardlink-absolute.tar',
     tree: { '/': 'd 755', '/etc': 'd 755', '/etc/passwd': 'f 644 n2 image passwd', '/h': 'f 644 n2 image passwd' },
@@ -83,6 +85,10 @@ const CASES: Record<string, Case> = {
   'a size of 8 GiB with 512 bytes behind it': { fixture: 'size-8g.tar', error: ['ERR_CFS_TAR_TRUNCATED', 3] },
   'a PAX size past 2^53': { fixture: 'pax-size-huge.tar', error: ['ERR_CFS_TAR_BAD_HEADER', 3] },
   'a negative PAX size': { fixture: 'pax-size-negative.tar', error: ['ERR_CFS_TAR_BAD_HEADER', 3] },
+  'a sparse entry': { fixture: 'type-sparse.tar', error: ['ERR_CFS_TAR_BAD_HEADER', 3] },
+  'an empty file': { fixture: 'empty.tar', tree: { '/': 'd 755' } },
+  'a PAX record past 1 MiB': { fixture: 'pax-too-big.tar.gz', error: ['ERR_CFS_TAR_LIMIT', 3] },
+  'an xattr key of 305 bytes': { fixture: 'xattr-key-too-long.tar', error: ['ERR_CFS_TREE_INVALID', 3] },
   'a negative base-256 uid': { fixture: 'uid-negative.tar', error: ['ERR_CFS_TAR_BAD_HEADER', 3] },
   // compression
   'truncated gzip': { fixture: 'truncated.tar.gz', error: ['ERR_CFS_DECOMPRESS', 3] },
@@ -114,7 +120,7 @@ const CASES: Record<string, Case> = {
   'a manifest.json layer path with ../': { fixture: 'manifest-traversal.tar', error: ['ERR_CFS_BLOB_NOT_FOUND', 4] },
 }
 
-interface Outcome { code: number, stdout: string, stderr: string, before: string[], after: string[], storeTmp: string[], images: string[], out?: Buffer }
+interface Outcome { code: number, stdout: string, stderr: string, before: string[], after: string[], storeTmp: string[], leases: string[], images: string[], out?: Buffer }
 
 let root: string
 const outcomes = new Map<string, Outcome>()
@@ -171,6 +177,7 @@ async function runCase (name: string, c: Case, i: number): Promise<void> {
     before,
     after: snapshot(dir, skip),
     storeTmp: list(path.join(store, 'tmp')),
+    leases: list(path.join(store, 'leases')),
     images: list(path.join(store, 'images')),
     ...(fs.existsSync(output) ? { out: fs.readFileSync(output) } : {}),
   })
@@ -206,9 +213,10 @@ afterAll(() => { fs.rmSync(root, { recursive: true, force: true }) })
 describe('cfs build on hostile input', () => {
   it.each(Object.entries(CASES))('%s', (name, c) => {
     const o = outcomes.get(name)!
-    // nothing outside the store and the output file changed, and the store keeps no temp files
+    // nothing outside the store and the output file changed, and the store keeps no temp files or leases
     expect(o.after).toEqual(o.before)
     expect(o.storeTmp).toEqual([])
+    expect(o.leases).toEqual([])
     if (c.error !== undefined) {
       const [code, exit] = c.error
       expect(exitCodeTable[code]).toBe(exit)
