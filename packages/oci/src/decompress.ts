@@ -23,14 +23,21 @@ export interface DecompressLimits {
   maxSize?: number
 }
 
-/** Real layers stay far below this: gzip cannot pass 1032:1, and only a layer of almost nothing but zeros nears it. */
-export const DEFAULT_MAX_RATIO = 1000
+/**
+ * Real layers compress 2–20:1; only one that is mostly zeros (a preallocated disk or database file) passes 100:1.
+ * gzip cannot pass about 1032:1, so a higher default would not stop a gzip bomb before its end.
+ */
+export const DEFAULT_MAX_RATIO = 100
 /** Larger than any layer seen in practice (the largest AI images have layers of about 20 GiB). */
 export const DEFAULT_MAX_SIZE = 64 * 2 ** 30
 /** Below this much output the ratio is not checked: a small, highly compressible layer costs nothing. */
 export const RATIO_FLOOR = 32 << 20
 
 const OUT_CHUNK = 1 << 20
+/** compressed input is counted and decoded this much at a time */
+const IN_SLICE = 64 << 10
+/** input bytes handed to fzstd at once: at most 16 MiB of output per push */
+const ZSTD_PUSH = 512
 
 /** Compression of a stream from its first bytes (at least 4 are needed to see zstd). */
 export function detectCompression (head: Uint8Array): Compression {
@@ -49,7 +56,6 @@ export async function * decompress (source: AsyncIterable<Uint8Array>, what: str
   const maxSize = limits.maxSize ?? DEFAULT_MAX_SIZE
   let bytesIn = 0
   let bytesOut = 0
-  const counted = async function * (): AsyncGenerator<Uint8Array> { for await (const c of source) { bytesIn += c.length; yield c } }
   const check = (kind: Compression, n: number): void => {
     bytesOut += n
     if (maxSize > 0 && bytesOut > maxSize) {
@@ -61,7 +67,7 @@ export async function * decompress (source: AsyncIterable<Uint8Array>, what: str
         { hint: 'raise the limit with --max-decompress-ratio or CFS_MAX_DECOMPRESS_RATIO if the image is trusted' })
     }
   }
-  const it = counted()
+  const it = source[Symbol.asyncIterator]()
   const head: Uint8Array[] = []
   let headLen = 0
   let ended = false
@@ -81,12 +87,23 @@ export async function * decompress (source: AsyncIterable<Uint8Array>, what: str
           if (ended) return { value: undefined, done: true }
           return await it.next()
         },
-        return: async () => { await it.return(undefined); return { value: undefined, done: true } },
+        return: async () => { await it.return?.(); return { value: undefined, done: true } },
       }
     },
   }
   const kind = detectCompression(first)
-  const out = kind === 'none' ? rest : kind === 'gzip' ? gunzip(rest, what) : unzstd(rest, what)
+  // compressed input goes to the decoder in small slices, counted as they go: the ratio then compares the output
+  // with what the decoder has been given (give or take a few slices), not with what was read ahead
+  const sliced = async function * (): AsyncGenerator<Uint8Array> {
+    for await (const c of rest) {
+      for (let off = 0; off < c.length; off += IN_SLICE) {
+        const piece = c.subarray(off, off + IN_SLICE)
+        bytesIn += piece.length
+        yield piece
+      }
+    }
+  }
+  const out = kind === 'none' ? rest : kind === 'gzip' ? gunzip(sliced(), what) : unzstd(sliced(), what)
   for await (const chunk of out) {
     check(kind, chunk.length)
     yield chunk
@@ -116,8 +133,12 @@ async function * unzstd (source: AsyncIterable<Uint8Array>, what: string): Async
   const fail = (err: unknown): CfsError =>
     new CfsError('ERR_CFS_DECOMPRESS', `cannot decompress zstd ${what}: ${(err as Error).message}`, { cause: err })
   for await (const chunk of source) {
-    try { d.push(chunk) } catch (err) { throw fail(err) }
-    while (out.length > 0) yield out.shift()!
+    // fzstd decodes every whole block of a push at once, and a 4-byte RLE block gives 128 KiB: small pushes keep
+    // what one push can produce (so what sits here before the caller sees it and checks limits) to ZSTD_PUSH × 32
+    for (let off = 0; off < chunk.length; off += ZSTD_PUSH) {
+      try { d.push(chunk.subarray(off, off + ZSTD_PUSH)) } catch (err) { throw fail(err) }
+      while (out.length > 0) yield out.shift()!
+    }
   }
   try { d.push(new Uint8Array(0), true) } catch (err) { throw fail(err) }
   while (out.length > 0) yield out.shift()!

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
 import * as zlib from 'node:zlib'
+import { fixturePath } from '@cfs/fixtures'
 import { decompress, detectCompression, RATIO_FLOOR } from '../src/decompress.js'
 
 async function * chunks (data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
@@ -48,8 +50,22 @@ describe('decompress', () => {
 
     it('stops a stream past the ratio once the output passes RATIO_FLOOR, with ERR_CFS_DECOMPRESS_LIMIT', async () => {
       await expect(count(decompress(chunks(zeros, 1 << 20), 'layer x', { maxRatio: 200 }))).rejects.toMatchObject({ code: 'ERR_CFS_DECOMPRESS_LIMIT' })
-      expect(await count(decompress(chunks(zeros, 1 << 20), 'layer x'))).toBe(size)
+      expect(await count(decompress(chunks(zeros, 1 << 20), 'layer x', { maxRatio: 300 }))).toBe(size)
+      await expect(count(decompress(chunks(zeros, 1 << 20), 'layer x'))).rejects.toMatchObject({ code: 'ERR_CFS_DECOMPRESS_LIMIT' }) // default 100
       expect(await count(decompress(chunks(zeros, 1 << 20), 'layer x', { maxRatio: 0, maxSize: size }))).toBe(size)
+    })
+
+    it('hands zstd output over in small steps, so a bomb given in one chunk is stopped before it is decoded', async () => {
+      const bomb = fs.readFileSync(fixturePath('hostile/bomb.tar.zst')) // 256 MiB of zeros in about 8 KiB
+      let heldAtFirstChunk = -1
+      const consume = async (): Promise<void> => {
+        for await (const _ of decompress(chunks(bomb, bomb.length), 'layer x', { maxSize: 1 << 20 })) {
+          if (heldAtFirstChunk < 0) heldAtFirstChunk = process.memoryUsage().arrayBuffers
+        }
+      }
+      const before = process.memoryUsage().arrayBuffers
+      await expect(consume()).rejects.toMatchObject({ code: 'ERR_CFS_DECOMPRESS_LIMIT' })
+      expect(heldAtFirstChunk - before).toBeLessThan(64 << 20)
     })
 
     it('does not apply the ratio below RATIO_FLOOR', async () => {
