@@ -13,6 +13,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as zlib from 'node:zlib'
 import { encodeTar, type TarEntryInput } from '../packages/tar/src/index.js'
+import { archiveOf } from './archive-of.js'
 
 const OUT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'images')
 const T = 1700000000
@@ -281,20 +282,6 @@ function ociLayoutFiles (index: Record<string, unknown>, blobs: Blob[]): Array<[
   }
   files.push(['index.json', json(index)])
   return files
-}
-
-function archiveOf (files: Array<[string, Buffer]>): Buffer {
-  const dirs = new Set<string>()
-  const entries: TarEntryInput[] = []
-  for (const [name, data] of files) {
-    const parts = name.split('/')
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/') + '/'
-      if (!dirs.has(d)) { dirs.add(d); entries.push({ path: d, type: 'dir', mode: 0o755, mtimeSec: 0 }) }
-    }
-    entries.push({ path: name, type: 'file', mode: 0o644, mtimeSec: 0, content: data })
-  }
-  return encodeTar(entries)
 }
 
 function writeDirFiles (dir: string, files: Array<[string, Buffer]>): void {

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Digest } from '@cfs/digest'
 import { CfsError } from '@cfs/errors'
 import { encodeManifest, fileKind, walkDepthFirst, type Inode, type Manifest } from '@cfs/manifest'
-import { detectFormat, openImage, type Image, type ImageFormat, type Platform } from '@cfs/oci'
+import { detectFormat, openImage, type DecompressLimits, type Image, type ImageFormat, type Platform } from '@cfs/oci'
 import { ObjectWriter, type ObjectWriterOptions, type Store } from '@cfs/store'
 import { BuildTree } from './build-tree.js'
 import { emptyStats, type BuildStats } from './content.js'
@@ -17,6 +17,8 @@ export interface BuildOptions {
   exclude?: string[]
   /** tuning of the object writer pool (workers, memory, durability) */
   writer?: ObjectWriterOptions
+  /** what a layer may decompress to (default: @cfs/oci's DEFAULT_MAX_RATIO and DEFAULT_MAX_SIZE) */
+  limits?: DecompressLimits
   /** called with byte counts as input is consumed */
   onProgress?: (bytes: number) => void
 }
@@ -56,9 +58,10 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
       if ((opts.exclude ?? []).length > 0) {
         throw new CfsError('ERR_CFS_USAGE', '--exclude applies to a directory input only', { hint: 'an image is built whole' })
       }
-      image = await openImage(input, { tmpDir: store.tmpDir, ...(opts.platform !== undefined ? { platform: opts.platform } : {}) })
+      const limits = opts.limits ?? {}
+      image = await openImage(input, { tmpDir: store.tmpDir, limits, ...(opts.platform !== undefined ? { platform: opts.platform } : {}) })
       format = image.format
-      for (const layer of image.layers) await ingestLayer(layer, tree, writer, stats, writes, opts.onProgress)
+      for (const layer of image.layers) await ingestLayer(layer, tree, writer, stats, writes, limits, opts.onProgress)
     }
     await Promise.all(writes)
     await writer.finish()

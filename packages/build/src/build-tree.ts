@@ -6,7 +6,7 @@
  * shared model in canonical form.
  */
 import { CfsError } from '@cfs/errors'
-import { finalizeTree, isDir, isSymlink, makeInode, S_IFDIR, type Inode, type Manifest, type Node } from '@cfs/manifest'
+import { finalizeTree, isDir, isSymlink, makeInode, NAME_MAX, S_IFDIR, type Inode, type Manifest, type Node } from '@cfs/manifest'
 
 export const WHITEOUT_PREFIX = '.wh.'
 export const OPAQUE_MARKER = '.wh..wh..opq'
@@ -20,6 +20,10 @@ interface BNode {
 
 /** as Linux's MAXSYMLINKS */
 const MAX_SYMLINK_HOPS = 40
+/** Linux PATH_MAX, counting the NUL: the longest entry path is 4095 bytes */
+export const PATH_MAX = 4096
+/** the most components a PATH_MAX path has; also bounds what symlinked parents can reach (and so recursion) */
+export const MAX_DEPTH = PATH_MAX / 2
 
 /** Implicit directories (a parent no entry declared) get these, as container runtimes do. */
 const IMPLICIT_DIR_MODE = S_IFDIR | 0o755
@@ -29,14 +33,21 @@ export class BuildTree {
   /** the layer being applied; nodes it creates or touches carry this number */
   layer = 0
 
-  /** Splits and checks an entry path: '.' and empty parts are dropped, '..' is refused (never escape the tree). */
+  /**
+   * Splits and checks an entry path: '.' and empty parts are dropped; '..' (never escape the tree), a NUL, a name
+   * over NAME_MAX bytes and a path of PATH_MAX bytes or more are refused with ERR_CFS_BAD_PATH.
+   */
   static splitPath (path: string, what: () => string): string[] {
     const parts: string[] = []
+    const bad = (why: string): CfsError => new CfsError('ERR_CFS_BAD_PATH', `${what()} ${why}: ${JSON.stringify(path.length > 200 ? path.slice(0, 200) + '…' : path)}`)
+    if (path.includes('\0')) throw bad('has a NUL byte in its path')
     for (const part of path.split('/')) {
       if (part === '' || part === '.') continue
-      if (part === '..') throw new CfsError('ERR_CFS_BAD_PATH', `${what()} has a '..' path component: ${JSON.stringify(path)}`)
+      if (part === '..') throw bad("has a '..' path component")
+      if (part.length > NAME_MAX) throw bad(`has a name longer than ${NAME_MAX} bytes`)
       parts.push(part)
     }
+    if (parts.join('/').length + 1 >= PATH_MAX) throw bad(`has a path of ${PATH_MAX} bytes or more`)
     return parts
   }
 
@@ -78,6 +89,7 @@ export class BuildTree {
         node.children!.set(part, next)
       }
       if (create) next.layer = this.layer
+      if (stack.length >= MAX_DEPTH) throw new CfsError('ERR_CFS_BAD_PATH', `/${parts.join('/')} leads more than ${MAX_DEPTH} directories deep through symlinks`)
       stack.push(next)
     }
     return stack[stack.length - 1]!

@@ -1,6 +1,6 @@
 import { CfsError } from '@cfs/errors'
 import { makeInode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, SYMLINK_MAX, type Inode, type Xattr } from '@cfs/manifest'
-import { readLayer, type Layer } from '@cfs/oci'
+import { readLayer, type DecompressLimits, type Layer } from '@cfs/oci'
 import type { ObjectWriter } from '@cfs/store'
 import type { TarHeader } from '@cfs/tar'
 import { BuildTree } from './build-tree.js'
@@ -34,7 +34,7 @@ function inodeOf (h: TarHeader): Inode {
  * @cfs/tar and @cfs/oci errors of a bad layer.
  */
 export async function ingestLayer (layer: Layer, tree: BuildTree, writer: ObjectWriter, stats: BuildStats,
-  writes: Array<Promise<void>>, onProgress?: (bytes: number) => void): Promise<void> {
+  writes: Array<Promise<void>>, limits: DecompressLimits = {}, onProgress?: (bytes: number) => void): Promise<void> {
   tree.layer = layer.index
   const ls = { storedBytes: 0, tarBytes: 0 }
   let reported = 0
@@ -49,7 +49,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
   onProgress?.(ls.storedBytes - reported)
 
   async function applyEntries (): Promise<void> {
-    for await (const { header, body } of readLayer(layer, ls)) {
+    for await (const { header, body } of readLayer(layer, ls, limits)) {
       const what = (): string => `entry at byte ${header.offset} of layer ${layer.name}`
       const parts = BuildTree.splitPath(header.path, what)
       if (tree.applyWhiteout(parts)) continue
@@ -62,6 +62,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
         if (header.linkname.length === 0 || header.linkname.length > SYMLINK_MAX) {
           throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: symlink target of ${header.linkname.length} bytes`)
         }
+        if (header.linkname.includes('\0')) throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: symlink target with a NUL byte`)
         inode.target = header.linkname
         inode.size = header.linkname.length
       } else if (header.type === 'chardev' || header.type === 'blockdev') {

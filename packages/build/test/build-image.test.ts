@@ -8,6 +8,7 @@ import { fsverityDigest } from '@cfs/digest'
 import { decodeManifest, encodeManifest, INLINE_MAX, objectPathOf, walkDepthFirst, isRegular } from '@cfs/manifest'
 import { Store } from '@cfs/store'
 import { parsePlatform } from '@cfs/oci'
+import { encodeTar } from '@cfs/tar'
 import { buildImage } from '../src/build-image.js'
 import { flatten, type Expected } from './flatten.js'
 
@@ -110,6 +111,19 @@ describe('buildImage on the fixture images', () => {
     await expect(buildImage(fixturePath(`images/${name}`), { store })).rejects.toMatchObject({ code })
     expect(await store.listImages()).toEqual([])
     expect(fs.readdirSync(store.leasesDir)).toEqual([])
+  })
+
+  it('leaves no temp file in the store when a layer fails inside a large object', async () => {
+    const store = await Store.open(path.join(tmp, 'store'), { create: true })
+    const tar = encodeTar([{ path: 'big', type: 'file', content: Buffer.alloc(3 << 20, 7) }])
+    // a stream that stops inside the object once a worker has started writing it
+    async function * cut (): AsyncGenerator<Uint8Array> {
+      for (let off = 0; off < (5 << 20) / 2; off += 1 << 16) yield tar.subarray(off, off + (1 << 16))
+      for (let i = 0; i < 500 && fs.readdirSync(store.tmpDir).length === 0; i++) await new Promise(resolve => setTimeout(resolve, 10))
+      expect(fs.readdirSync(store.tmpDir)).toHaveLength(1)
+    }
+    await expect(buildImage(cut(), { store })).rejects.toMatchObject({ code: 'ERR_CFS_TAR_TRUNCATED' })
+    expect(fs.readdirSync(store.tmpDir)).toEqual([])
   })
 
   it('names the blob whose digest does not match', async () => {

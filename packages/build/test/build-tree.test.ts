@@ -74,4 +74,22 @@ describe('BuildTree', () => {
     expect(lookupPath(m, '/a')!.inode.nlink).toBe(2)
     expect(() => t.link(p('x'), p('missing'), () => 'test')).toThrow(expect.objectContaining({ code: 'ERR_CFS_IMAGE_BAD' }))
   })
+
+  it('refuses a NUL byte, a name over 255 bytes and a path of 4096 bytes or more', () => {
+    expect(p('d/' + 'n'.repeat(255))).toHaveLength(2)
+    expect(() => p('d/' + 'n'.repeat(256))).toThrow(expect.objectContaining({ code: 'ERR_CFS_BAD_PATH' }))
+    expect(() => p('a\0b')).toThrow(expect.objectContaining({ code: 'ERR_CFS_BAD_PATH' }))
+    const deep = (n: number): string => Array.from({ length: n }, () => 'x'.repeat(255)).join('/')
+    expect(p('./' + deep(15) + '/' + 'y'.repeat(254))).toHaveLength(16) // '/' + 4095 - 1 bytes
+    expect(() => p(deep(15) + '/' + 'y'.repeat(255))).toThrow(expect.objectContaining({ code: 'ERR_CFS_BAD_PATH' }))
+  })
+
+  it('refuses symlinked parents that lead deeper than a path could', () => {
+    const t = new BuildTree()
+    const down = Array<string>(2000).fill('d').join('/')
+    t.set(p('l'), link(down))
+    t.set(p('l/m'), link(Array<string>(100).fill('e').join('/')))
+    expect(() => t.set(p('l/m/x'), file())).toThrow(expect.objectContaining({ code: 'ERR_CFS_BAD_PATH' }))
+  })
 })
+

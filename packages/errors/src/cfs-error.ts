@@ -29,6 +29,8 @@ const EXIT_CODE_OF = {
   ERR_CFS_TAR_BAD_HEADER: ExitCode.BAD_INPUT,
   ERR_CFS_TAR_LIMIT: ExitCode.BAD_INPUT,
   ERR_CFS_DECOMPRESS: ExitCode.BAD_INPUT,
+  /** a layer decompresses past --max-decompress-ratio or --max-layer-size */
+  ERR_CFS_DECOMPRESS_LIMIT: ExitCode.BAD_INPUT,
   ERR_CFS_BAD_PATH: ExitCode.BAD_INPUT,
   ERR_CFS_IMAGE_BAD: ExitCode.BAD_INPUT,
   ERR_CFS_IMAGE_UNKNOWN_FORMAT: ExitCode.BAD_INPUT,

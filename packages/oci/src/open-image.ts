@@ -17,7 +17,7 @@ import * as path from 'node:path'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { decodeHeader, BLOCK_SIZE } from '@cfs/tar'
 import { DirBlobStore, TarBlobStore, type BlobStore } from './blob-store.js'
-import { decompress, detectCompression } from './decompress.js'
+import { decompress, detectCompression, type DecompressLimits } from './decompress.js'
 import { formatPlatform, hostPlatform, platformMatches, type Platform } from './platform.js'
 import { indexTarFile, memberKey } from './tar-index.js'
 
@@ -52,10 +52,14 @@ export interface OpenImageOptions {
   platform?: Platform
   /** where to spool streams and compressed archives (the store's tmp/) */
   tmpDir?: string
+  /** bounds on decompressing a compressed archive or stream before it is spooled (see decompress) */
+  limits?: DecompressLimits
 }
 
 const MEDIA_INDEX = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'])
 const MAX_INDEX_DEPTH = 4
+/** ustar: magic at byte 257 */
+const MAGIC_OFFSET = 257
 /** Names that only archives start with: a stream beginning with one is spooled rather than read as a layer. */
 const ARCHIVE_START = /^(manifest\.json|index\.json|oci-layout|repositories|blobs|blobs\/.*|[0-9a-f]{64}(\.json|\.tar|\/.*)?)$/
 /** Names an archive may hold: anything at the top, `<id>/{layer.tar,json,VERSION}`, and blobs/**. A scan stops at
@@ -101,6 +105,9 @@ async function indexOrExplain (file: string): ReturnType<typeof indexTarFile> {
 
 function looksLikeTar (block: Uint8Array): boolean {
   if (block.length < BLOCK_SIZE) return false
+  // a ustar magic makes it a tar even when the header is broken: the reader then says what is wrong with it
+  const magic = Buffer.from(block.buffer, block.byteOffset + MAGIC_OFFSET, 6).toString('latin1')
+  if (magic === 'ustar\0' || magic === 'ustar ') return true
   try { return decodeHeader(block) !== null } catch { return false }
 }
 
@@ -127,7 +134,7 @@ export async function openImage (input: string | AsyncIterable<Uint8Array>, opts
   if (format === 'oci-layout') return await resolveOci(new DirBlobStore(input, input), 'oci-layout', opts, async () => {})
   const compressed = detectCompression(await readHead(input, 4)) !== 'none'
   if (compressed) {
-    const peek = new Peekable(decompress(createReadStream(input, { highWaterMark: 1 << 20 }), input))
+    const peek = new Peekable(decompress(createReadStream(input, { highWaterMark: 1 << 20 }), input, opts.limits))
     const first = await firstMemberKey(peek, input)
     if (first !== undefined && ARCHIVE_START.test(first)) {
       return await openSpooled(peek, input, opts)
@@ -156,7 +163,7 @@ function singleLayer (name: string, open: () => AsyncIterable<Uint8Array>, close
 }
 
 async function openStream (input: AsyncIterable<Uint8Array>, opts: OpenImageOptions): Promise<Image> {
-  const peek = new Peekable(decompress(input, 'standard input'))
+  const peek = new Peekable(decompress(input, 'standard input', opts.limits))
   const first = await firstMemberKey(peek, 'standard input')
   if (first !== undefined && ARCHIVE_START.test(first)) return await openSpooled(peek, 'standard input', opts)
   let opened = false
@@ -171,7 +178,8 @@ async function firstMemberKey (peek: Peekable, what: string): Promise<string | u
   const block = await peek.peek(BLOCK_SIZE)
   if (block.length === 0) return undefined
   if (block.length < BLOCK_SIZE || !looksLikeTar(block)) { await peek.close(); throw unknownFormat(what) }
-  const h = decodeHeader(block)
+  let h
+  try { h = decodeHeader(block) } catch (err) { await peek.close(); throw err }
   // a PAX or GNU long-name header first: the real name is further on, but archives never need those
   return h === null || h.typeflag === 'x' || h.typeflag === 'g' || h.typeflag === 'L' ? undefined : memberKey(h.name)
 }

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto'
 import { CfsError } from '@cfs/errors'
 import { ByteReader, readEntries, type TarEntry, type TarLimits } from '@cfs/tar'
-import { decompress } from './decompress.js'
+import { decompress, type DecompressLimits } from './decompress.js'
 import type { Layer } from './open-image.js'
 
 /** Bytes read from a layer, stored and uncompressed; filled in as readLayer runs. */
@@ -45,11 +45,12 @@ function check (tap: Tap, expected: string | undefined, what: string): void {
  * The tar entries of a layer, decompressed (gzip, zstd or none, by magic). After the last entry the rest of the
  * blob is read, and its digest (and the uncompressed tar's diffID) are checked: ERR_CFS_BLOB_DIGEST_MISMATCH names
  * the blob. Entries reach the caller before the check, so the caller must not publish anything before this
- * generator has finished. `stats` is updated as bytes flow.
+ * generator has finished. `stats` is updated as bytes flow. `limits` bound the tar's metadata records and what the
+ * blob may decompress to (ERR_CFS_TAR_LIMIT, ERR_CFS_DECOMPRESS_LIMIT).
  */
-export async function * readLayer (layer: Layer, stats: LayerStats = { storedBytes: 0, tarBytes: 0 }, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
+export async function * readLayer (layer: Layer, stats: LayerStats = { storedBytes: 0, tarBytes: 0 }, limits: TarLimits & DecompressLimits = {}): AsyncGenerator<TarEntry> {
   const stored = new Tap(layer.open(), algorithmOf(layer.digest, layer))
-  const plain = decompress(stored, `layer ${layer.name}`)
+  const plain = decompress(stored, `layer ${layer.name}`, limits)
   // an uncompressed layer has digest === diffID: hash it once
   const tar = new Tap(plain, layer.diffId !== undefined && layer.diffId !== layer.digest ? algorithmOf(layer.diffId, layer) : undefined)
   const reader = new ByteReader(tar)

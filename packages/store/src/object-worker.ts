@@ -15,6 +15,9 @@ export interface WorkerRequest { id: number, buf: ArrayBuffer, len: number, firs
 /** `digest` travels as hex: a Buffer view would clone its whole (pooled) backing store with it */
 export interface WorkerReply { id: number, freed: number, done?: { digest: string, created: boolean, size: number }, error?: { message: string, code?: string } }
 
+/** the reply to an 'abort' request, once every unfinished object is removed */
+const ABORTED = 'aborted'
+
 const { objectsDir, tmpDir, tag, fsync } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean }
 const jobs = new Map<number, Job>()
 let seq = 0
@@ -113,7 +116,17 @@ function flush (): void {
   parentPort!.postMessage(batch)
 }
 
-parentPort!.on('message', (batch: WorkerRequest[]) => {
+/** Drops the objects not finished (the build failed): their temp files would otherwise stay in tmp/ until fsck. */
+function abortJobs (): void {
+  for (const job of jobs.values()) {
+    try { fs.closeSync(job.fd) } catch {}
+    try { fs.unlinkSync(job.tmp) } catch {}
+  }
+  jobs.clear()
+}
+
+parentPort!.on('message', (batch: WorkerRequest[] | 'abort') => {
+  if (batch === 'abort') { abortJobs(); parentPort!.postMessage(ABORTED); return }
   for (const m of batch) replies.push(handleSafely(m))
   if (!flushing) { flushing = true; setImmediate(flush) }
 })

@@ -20,6 +20,9 @@ import { crashPoint } from './crash-point.js'
 import type { Store, WrittenObject } from './store.js'
 import type { WorkerReply, WorkerRequest } from './object-worker.js'
 
+/** object-worker.ts's ABORTED (importing the module would start a worker's code here) */
+const ABORTED = 'aborted'
+
 const execFileP = promisify(execFile)
 
 /** Content up to this size travels to a worker in one message (hashed before any write). */
@@ -50,6 +53,9 @@ export class ObjectWriter {
   private flushScheduled = false
   /** in the name of every temp file this writer's workers make, so close() can find the ones a failure left */
   private readonly tag = crypto.randomBytes(4).toString('hex')
+  private readonly exited = new Set<Worker>()
+  /** no batch goes out after close(): it would start an object after the workers dropped theirs */
+  private closed = false
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -58,8 +64,9 @@ export class ObjectWriter {
     const workerUrl = new URL('./object-worker.js', import.meta.url)
     this.workers = Array.from({ length: n }, () => {
       const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync' } })
-      w.on('message', (replies: WorkerReply[]) => { for (const r of replies) this.onReply(r) })
+      w.on('message', (replies: WorkerReply[] | typeof ABORTED) => { if (replies !== ABORTED) for (const r of replies) this.onReply(r) })
       w.on('error', (err) => this.fail(err))
+      w.on('exit', () => this.exited.add(w))
       return w
     })
     this.load = this.workers.map(() => 0)
@@ -111,7 +118,7 @@ export class ObjectWriter {
 
   private flush (worker: number): void {
     const batch = this.batches[worker]!
-    if (batch.requests.length === 0) return
+    if (batch.requests.length === 0 || this.closed) return
     this.workers[worker]!.postMessage(batch.requests, batch.requests.map(r => r.buf))
     batch.requests = []
     batch.bytes = 0
@@ -174,9 +181,26 @@ export class ObjectWriter {
     } finally { await this.close() }
   }
 
-  /** Stops the workers without waiting for queued objects (after a failure) and removes their temp files. */
+  /**
+   * Stops the workers (after a failure, without publishing queued objects). Each first removes the temp files of
+   * objects it had not finished; threads share the process's descriptors, so it closes them too. After a failure,
+   * anything with this writer's tag still in tmp/ goes as well.
+   */
   async close (): Promise<void> {
-    await Promise.all(this.workers.map(async w => await w.terminate()))
+    if (this.closed) return
+    this.closed = true
+    await Promise.all(this.workers.map(async w => {
+      if (!this.exited.has(w)) {
+        await new Promise<void>(resolve => {
+          const onMessage = (m: unknown): void => { if (m === ABORTED) done() }
+          const done = (): void => { w.off('message', onMessage); w.off('exit', done); resolve() }
+          w.on('message', onMessage)
+          w.on('exit', done)
+          w.postMessage('abort')
+        })
+      }
+      await w.terminate()
+    }))
     if (this.failed === undefined && this.pending.size === 0) return
     const prefix = `obj.${process.pid}.${this.tag}.`
     const names = await fs.readdir(this.store.tmpDir).catch(() => [])

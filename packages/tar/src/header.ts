@@ -118,7 +118,8 @@ function signedChecksum (block: Uint8Array): number {
 /**
  * Decodes one 512-byte header block. Returns null for an all-zero block (the end-of-archive marker). Throws
  * ERR_CFS_TAR_BAD_CHECKSUM when the stored checksum does not match (old tars that summed signed bytes are
- * accepted), and ERR_CFS_TAR_BAD_HEADER for a numeric field that is not a number. `offset` (the block's position
+ * accepted), and ERR_CFS_TAR_BAD_HEADER for a numeric field that is not a number, is negative (all but mtime) or is
+ * past 2^53. `offset` (the block's position
  * in the archive) only goes into error messages.
  */
 export function decodeHeader (block: Uint8Array, offset = 0): RawHeader | null {
@@ -136,9 +137,10 @@ export function decodeHeader (block: Uint8Array, offset = 0): RawHeader | null {
     const prefix = readString(block, PREFIX_OFFSET, PREFIX_SIZE)
     if (prefix !== '') name = prefix + '/' + name
   }
-  const num = (off: number, len: number, field: string): number => {
+  // base-256 can spell negative numbers and numbers past 2^53: only mtime may be negative, nothing may be inexact
+  const num = (off: number, len: number, field: string, signed = false): number => {
     const v = readNumber(block, off, len)
-    if (Number.isNaN(v)) throw new CfsError('ERR_CFS_TAR_BAD_HEADER', `bad ${field} field in tar header at byte ${offset}`)
+    if (!Number.isSafeInteger(v) || (v < 0 && !signed)) throw new CfsError('ERR_CFS_TAR_BAD_HEADER', `bad ${field} field in tar header at byte ${offset}`)
     return v
   }
   const hasDev = format !== 'v7'
@@ -148,7 +150,7 @@ export function decodeHeader (block: Uint8Array, offset = 0): RawHeader | null {
     uid: num(UID_OFFSET, 8, 'uid'),
     gid: num(GID_OFFSET, 8, 'gid'),
     size: num(SIZE_OFFSET, 12, 'size'),
-    mtime: num(MTIME_OFFSET, 12, 'mtime'),
+    mtime: num(MTIME_OFFSET, 12, 'mtime', true),
     typeflag: String.fromCharCode(block[TYPEFLAG_OFFSET]!),
     linkname: readString(block, LINKNAME_OFFSET, 100),
     uname: hasDev ? readString(block, UNAME_OFFSET, 32) : '',

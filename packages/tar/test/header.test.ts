@@ -38,4 +38,24 @@ describe('decodeHeader', () => {
     block.write(headerChecksum(block).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1')
     expect(() => decodeHeader(block)).toThrow(expect.objectContaining({ code: 'ERR_CFS_TAR_BAD_HEADER' }))
   })
+
+  const withField = (off: number, bytes: number[]): Buffer => {
+    const block = Buffer.from(encodeEntry({ path: 'a', type: 'file', content: Buffer.from('x') }).subarray(0, 512))
+    Buffer.from(bytes).copy(block, off)
+    block.write(headerChecksum(block).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1')
+    return block
+  }
+
+  it('rejects a negative base-256 size, uid or gid', () => {
+    const minus256 = [...Array<number>(11).fill(0xff), 0x00]
+    expect(() => decodeHeader(withField(124, minus256))).toThrow(expect.objectContaining({ code: 'ERR_CFS_TAR_BAD_HEADER', message: expect.stringContaining('size') }))
+    expect(() => decodeHeader(withField(108, minus256.slice(4)))).toThrow(expect.objectContaining({ code: 'ERR_CFS_TAR_BAD_HEADER', message: expect.stringContaining('uid') }))
+    expect(() => decodeHeader(withField(116, minus256.slice(4)))).toThrow(expect.objectContaining({ code: 'ERR_CFS_TAR_BAD_HEADER', message: expect.stringContaining('gid') }))
+  })
+
+  it('rejects a base-256 size past 2^53, and accepts a negative base-256 mtime', () => {
+    expect(() => decodeHeader(withField(124, [0x80, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toThrow(expect.objectContaining({ code: 'ERR_CFS_TAR_BAD_HEADER' }))
+    expect(decodeHeader(withField(124, [0x80, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0]))!.size).toBe(2 ** 48)
+    expect(decodeHeader(withField(136, [...Array<number>(11).fill(0xff), 0xfe]))!.mtime).toBe(-2)
+  })
 })

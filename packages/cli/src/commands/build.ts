@@ -4,11 +4,35 @@ import { buildImage } from '@cfs/build'
 import { writeErofsFile } from '@cfs/erofs'
 import { CfsError } from '@cfs/errors'
 import { isExternal, walkDepthFirst, type Manifest } from '@cfs/manifest'
-import { parsePlatform } from '@cfs/oci'
+import { DEFAULT_MAX_RATIO, DEFAULT_MAX_SIZE, RATIO_FLOOR, parsePlatform, type DecompressLimits } from '@cfs/oci'
 import { Store, defaultStorePath, sealObject, writeFileAtomic } from '@cfs/store'
 import type { CommandContext, CommandSpec } from '../command.js'
 import type { Io } from '../io.js'
 import { buildFromDump } from './build-from-dump.js'
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }
+
+/** A byte count: digits with an optional K, M, G or T (binary) suffix. */
+export function parseSize (text: string, what: string): number {
+  const m = /^(\d+)([KMGT]?)i?B?$/i.exec(text.trim())
+  const n = m === null ? NaN : Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!
+  if (!Number.isSafeInteger(n)) throw new CfsError('ERR_CFS_USAGE', `${what} must be a byte count such as 500M or 100G, not '${text}'`)
+  return n
+}
+
+/** --max-decompress-ratio and --max-layer-size, or their environment variables; unset ones keep @cfs/oci's defaults. */
+function decompressLimits (args: Record<string, unknown>, env: NodeJS.ProcessEnv): DecompressLimits {
+  const limits: DecompressLimits = {}
+  const ratio = args['max-decompress-ratio'] ?? env.CFS_MAX_DECOMPRESS_RATIO
+  if (ratio !== undefined && ratio !== '') {
+    const r = Number(ratio)
+    if (!Number.isFinite(r) || r < 0) throw new CfsError('ERR_CFS_USAGE', `--max-decompress-ratio (or CFS_MAX_DECOMPRESS_RATIO) must be a number ≥ 0, not '${String(ratio)}'`)
+    limits.maxRatio = r
+  }
+  const size = args['max-layer-size'] ?? env.CFS_MAX_LAYER_SIZE
+  if (size !== undefined && size !== '') limits.maxSize = parseSize(String(size), '--max-layer-size (or CFS_MAX_LAYER_SIZE)')
+  return limits
+}
 
 /** image.tar → image.cfsm, rootfs → rootfs.cfsm, beside the input. */
 export function defaultOutput (input: string): string {
@@ -45,6 +69,8 @@ export const buildCommand: CommandSpec = {
     .option('erofs', { type: 'string', describe: 'also write the composefs EROFS image (byte-identical to mkcomposefs 1.0.8) to this file' })
     .option('erofs-version', { type: 'number', describe: 'composefs format version of --erofs (0 or 1; default as mkcomposefs: 1 if the image has whiteouts)' })
     .option('print-digest', { type: 'boolean', describe: 'with --erofs: also print the image\'s fs-verity digest (for mount.composefs -o digest=)' })
+    .option('max-decompress-ratio', { type: 'string', describe: `refuse a compressed layer past this many bytes out per byte in, once past ${RATIO_FLOOR >> 20} MiB (default: $CFS_MAX_DECOMPRESS_RATIO or ${DEFAULT_MAX_RATIO}; 0: no limit)` })
+    .option('max-layer-size', { type: 'string', describe: `refuse a layer larger than this uncompressed, e.g. 100G (default: $CFS_MAX_LAYER_SIZE or ${DEFAULT_MAX_SIZE / 2 ** 30}G; 0: no limit)` })
     .option('seal', { type: 'boolean', describe: 'enable fs-verity on the image\'s objects where the store\'s filesystem supports it' }),
   examples: [
     ['cfs build image.tar', 'build a docker save archive into image.cfsm'],
@@ -83,6 +109,7 @@ export const buildCommand: CommandSpec = {
     const inputPath = fromStdin ? undefined : path.resolve(ctx.io.cwd, input)
     const platform = typeof args.platform === 'string' ? parsePlatform(args.platform) : undefined
     const exclude = ([] as unknown[]).concat(args.exclude ?? []).map(String)
+    const limits = decompressLimits(args, ctx.io.env)
     const storeDir = typeof args.store === 'string' ? path.resolve(ctx.io.cwd, args.store) : defaultStorePath(ctx.io.env)
     const store = await Store.open(storeDir, { create: true })
 
@@ -94,6 +121,7 @@ export const buildCommand: CommandSpec = {
         store,
         ...(platform !== undefined ? { platform } : {}),
         exclude,
+        limits,
         ...(bar !== undefined ? { onProgress: bar.tick } : {}),
       })
     } finally { bar?.done() } // ends the progress line, so an error prints on a line of its own

@@ -146,7 +146,7 @@ describe('cfs diff', () => {
       [['diff', '--json', '-q', 'a.cfsm', 'b.cfsm'], 2, 'ERR_CFS_USAGE'],
       [['diff', 'a.cfsm', 'junk'], 3, 'ERR_CFS_MANIFEST_CORRUPT'],
       [['diff', 'a.cfsm', 'truncated.cfsm'], 3, 'ERR_CFS_MANIFEST_CORRUPT'],
-      [['diff', 'layer.tar', 'b.cfsm'], 3, 'ERR_CFS_IMAGE_UNKNOWN_FORMAT'],
+      [['diff', 'layer.tar', 'b.cfsm'], 3, 'ERR_CFS_TAR_BAD_CHECKSUM'],
       [['diff', 'a.cfsm', 'missing.cfsm'], 4, 'ERR_CFS_FILE_NOT_FOUND'],
     ]
     fs.writeFileSync(path.join(dir, 'junk'), 'not a manifest')
