@@ -29,7 +29,7 @@ async function runTool (args: string[]): Promise<ToolRun> {
 
 /** Why the kernel or filesystem cannot do fs-verity, from the tool's error text; undefined if that is not the cause. */
 function unsupportedReason (stderr: string): string | undefined {
-  if (/Operation not supported|Inappropriate ioctl for device|Function not implemented/.test(stderr)) {
+  if (/Operation not supported|Inappropriate ioctl for device|Function not\s+implemented/.test(stderr)) {
     return 'the filesystem or kernel of the store does not support fs-verity'
   }
   return undefined
