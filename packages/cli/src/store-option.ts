@@ -15,9 +15,9 @@ export async function openStore (args: Record<string, unknown>, io: Io): Promise
   return await Store.open(dir)
 }
 
-/** `--jobs N`: worker threads; undefined means one per core. */
+/** `--jobs N`: threads hashing (this one and N − 1 workers); undefined means one per core. */
 export function withJobsOption (y: Argv): Argv {
-  return y.option('jobs', { alias: 'j', type: 'number', describe: 'worker threads hashing objects (default: one per core)' })
+  return y.option('jobs', { alias: 'j', type: 'number', describe: 'threads hashing objects, this one included (default: one per core)' })
 }
 
 export function jobsOf (args: Record<string, unknown>): number | undefined {

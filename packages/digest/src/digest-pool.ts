@@ -3,13 +3,17 @@
  * Files go to workers in batches (up to MAX_BATCH per message, fewer when the queue is short) and each worker has
  * at most two batches in flight, so no worker idles between messages and the main thread, which shares the cores,
  * handles few messages.
+ *
+ * With `callerHashes`, the calling thread is one of the `jobs` hashing threads: it hashes queued files in short
+ * slices between event-loop turns, and only `jobs − 1` workers start. On 2 cores, `jobs: 2` then runs 2 busy threads
+ * rather than 3, `jobs: 1` starts no worker, and hashing begins before any worker has booted (~30 ms each).
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { fromSystemError } from '@cfs/errors'
-import type { FileDigest } from './fsverity-file.js'
+import { fsverityDigestFileSync, type FileDigest } from './fsverity-file.js'
 
 /** @internal message to a worker */
 export interface PoolRequest { id: number, path: string, expectSize?: number }
@@ -21,6 +25,13 @@ interface Slot { worker: Worker, inFlight: Map<number, Task>, batches: number }
 
 const BATCHES_PER_WORKER = 2
 const MAX_BATCH = 8
+/** the calling thread hashes for at most this long before letting worker replies and timers run */
+const CALLER_SLICE_NS = 1_000_000n
+
+export interface DigestPoolOptions {
+  /** the calling thread hashes too, as one of the `jobs` threads: for batch commands whose thread would idle */
+  callerHashes?: boolean
+}
 
 function workerFile (): string {
   // From dist/ the worker is a sibling; when this module runs from src/ (ts-jest) use the built copy.
@@ -38,12 +49,17 @@ export class DigestPool {
   private nextId = 1
   private closed = false
   private pumpScheduled = false
+  private readonly callerHashes: boolean
+  private callerScheduled = false
+  private callerBuf: Buffer | undefined
 
-  /** Starts `jobs` worker threads (default: one per core). Call close() when done. */
-  constructor (readonly jobs: number = defaultJobs()) {
+  /** Starts `jobs` hashing threads (default: one per core), all workers unless `callerHashes`. Call close() when done. */
+  constructor (readonly jobs: number = defaultJobs(), opts: DigestPoolOptions = {}) {
     if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`DigestPool: jobs must be a positive integer, got ${jobs}`)
+    this.callerHashes = opts.callerHashes === true
+    const workers = this.callerHashes ? jobs - 1 : jobs
     const file = workerFile()
-    for (let i = 0; i < jobs; i++) {
+    for (let i = 0; i < workers; i++) {
       const slot: Slot = { worker: new Worker(file), inFlight: new Map(), batches: 0 }
       slot.worker.on('message', (res: PoolResponse[]) => { this.settle(slot, res) })
       slot.worker.on('error', (err) => { this.failSlot(slot, err) })
@@ -102,6 +118,29 @@ export class DigestPool {
     }
     const busy = this.slots.some(s => s.batches > 0)
     for (const s of this.slots) if (busy) s.worker.ref(); else s.worker.unref()
+    if (this.callerHashes && this.queue.length > 0 && !this.callerScheduled) {
+      this.callerScheduled = true
+      setImmediate(() => { this.callerScheduled = false; this.hashInCaller() })
+    }
+  }
+
+  /** One slice of the calling thread's share: what the workers have not taken, until the slice is used up. */
+  private hashInCaller (): void {
+    if (this.closed) return
+    const buf = this.callerBuf ??= Buffer.allocUnsafe(1 << 20)
+    const start = process.hrtime.bigint()
+    do {
+      const task = this.queue.shift()
+      if (task === undefined) break
+      try {
+        task.resolve(task.expectSize === undefined ? fsverityDigestFileSync(task.path, buf) : fsverityDigestFileSync(task.path, buf, task.expectSize))
+      } catch (err) {
+        // the same error a worker's reply gives
+        const e = (err as { cause?: unknown }).cause ?? err
+        task.reject(fromSystemError(e, 'cannot read', task.path))
+      }
+    } while (process.hrtime.bigint() - start < CALLER_SLICE_NS)
+    this.pump()
   }
 
   private settle (slot: Slot, results: PoolResponse[]): void {

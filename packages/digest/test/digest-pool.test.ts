@@ -48,6 +48,26 @@ describe('DigestPool', () => {
     } finally { await pool.close() }
   })
 
+  it('with callerHashes, hashes on the calling thread (alone at jobs 1) with the same results and errors', async () => {
+    const files: Array<[string, Buffer]> = []
+    for (let i = 0; i < 30; i++) {
+      const data = Buffer.alloc(i * 2741, i + 1)
+      const file = path.join(dir, `c${i}`)
+      fs.writeFileSync(file, data)
+      files.push([file, data])
+    }
+    for (const jobs of [1, 2]) {
+      const pool = new DigestPool(jobs, { callerHashes: true })
+      try {
+        const got = await Promise.all(files.map(async ([f]) => await pool.digestFile(f)))
+        got.forEach((r, i) => { expect(r.digest).toEqual(fsverityDigest(files[i]![1])) })
+        expect(await pool.checkFile(files[3]![0], 1)).toEqual({ size: files[3]![1].length })
+        const missing = path.join(dir, 'nope')
+        await expect(pool.digestFile(missing)).rejects.toMatchObject({ code: 'ERR_CFS_FILE_NOT_FOUND', message: `cannot read ${missing}: no such file or directory` })
+      } finally { await pool.close() }
+    }
+  })
+
   it('fsverityDigestFileSync agrees with fsverityDigest across buffer sizes', () => {
     const data = Buffer.alloc(300000, 7)
     const file = path.join(dir, 'sync')

@@ -59,7 +59,8 @@ export async function fsckStore (store: Store, opts: FsckOptions = {}): Promise<
     for (const s of strays) findings.push({ problem: 'stray', path: rel(s.path), detail: s.why, action: 'none' })
 
     let bytes = 0
-    const pool = new DigestPool(opts.jobs)
+    // this thread only waits for results, so it hashes too: `jobs` busy threads in all
+    const pool = new DigestPool(opts.jobs, { callerHashes: true })
     let done = 0
     try {
       await Promise.all(objects.map(async (obj) => {

@@ -93,8 +93,9 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   const unreadable = (w: Wanted, err: unknown): void => { findings.push({ object: w.digest, problem: 'unreadable', paths: w.paths, expectedSize: w.size, detail: (err as Error).message }) }
   const wrongSize = (w: Wanted, size: number): void => { findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: size, detail: `stored size ${size}, manifest says ${w.size}` }) }
 
-  // workers take tens of milliseconds to start: start them now, alongside the kernel probe
-  const pool = all.length > 0 ? new DigestPool(opts.jobs) : undefined
+  // workers take tens of milliseconds to start: start them now, alongside the kernel probe. This thread only waits
+  // for results, so it hashes too: `jobs` threads busy in all, not jobs + 1.
+  const pool = all.length > 0 ? new DigestPool(opts.jobs, { callerHashes: true }) : undefined
   let viaKernel = 0
   let rehash = all
   try {
