@@ -35,7 +35,7 @@ function alive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
 }
 
-async function waitFor (what: string, cond: () => boolean, ms = 10000): Promise<void> {
+async function waitFor (what: string, cond: () => boolean, ms = 30000): Promise<void> {
   for (const t0 = Date.now(); !cond(); await new Promise(resolve => setTimeout(resolve, 50))) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
   }
