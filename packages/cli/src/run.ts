@@ -35,7 +35,11 @@ export async function run (argv: string[], io: Io): Promise<number> {
         if (err !== undefined && err !== null) throw err
         throw new CfsError('ERR_CFS_USAGE', msg, { hint: 'see cfs --help' })
       })
-    for (const spec of commands) {
+    // only the command being run is loaded; the others need no more than their name and line for --help
+    const name = argv.find((a) => !a.startsWith('-'))
+    for (const entry of commands) {
+      if (entry.command.split(' ')[0] !== name) { y = y.command(entry.command, entry.describe, (sub) => sub, async () => {}); continue }
+      const spec = await entry.load()
       y = y.command(spec.command, spec.describe, (sub) => {
         let b = spec.builder(sub)
         for (const [cmd, what] of spec.examples) b = b.example(cmd, what)

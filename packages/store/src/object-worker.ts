@@ -18,8 +18,10 @@ export interface WorkerReply { id: number, freed: number, done?: { digest: strin
 /** the reply to an 'abort' request, once every unfinished object is removed */
 const ABORTED = 'aborted'
 
-const { objectsDir, tmpDir, tag, fsync } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean }
+const { objectsDir, tmpDir, tag, fsync, freshStore } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean, freshStore: boolean }
 const jobs = new Map<number, Job>()
+/** digests this worker already found or published: a duplicate within a build costs no syscall */
+const seen = new Set<string>()
 let seq = 0
 
 function publish (tmp: string, hex: string): boolean {
@@ -48,6 +50,8 @@ function writeAll (fd: number, data: Uint8Array): void {
 }
 
 function objectExists (hex: string): boolean {
+  if (seen.has(hex)) return true
+  if (freshStore) return false
   return fs.existsSync(path.join(objectsDir, hex.slice(0, 2), hex.slice(2)))
 }
 
@@ -59,18 +63,23 @@ function handle (m: WorkerRequest): WorkerReply {
     const hex = digest.toString('hex')
     if (objectExists(hex)) return { id: m.id, freed: m.len, done: { digest: hex, created: false, size: m.len } }
     const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
-    const fd = fs.openSync(tmp, 'wx', 0o644)
     try {
-      writeAll(fd, data)
-      if (fsync) fs.fsyncSync(fd)
+      if (fsync) {
+        const fd = fs.openSync(tmp, 'wx', 0o644)
+        try { writeAll(fd, data); fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
+      } else {
+        // one call for open + write + close (writeFileSync loops on short writes itself): fewer crossings into C++
+        fs.writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 })
+      }
     } catch (err) {
       // a full disk fails here: leave no temp file behind
-      try { fs.closeSync(fd) } catch {}
       fs.rmSync(tmp, { force: true })
       throw err
     }
-    fs.closeSync(fd)
-    try { return { id: m.id, freed: m.len, done: { digest: hex, created: publish(tmp, hex), size: m.len } } } finally { fs.unlinkSync(tmp) }
+    let created: boolean
+    try { created = publish(tmp, hex) } finally { fs.unlinkSync(tmp) }
+    seen.add(hex)
+    return { id: m.id, freed: m.len, done: { digest: hex, created, size: m.len } }
   }
   let job = jobs.get(m.id)
   if (job === undefined) {
@@ -85,9 +94,10 @@ function handle (m: WorkerRequest): WorkerReply {
   jobs.delete(m.id)
   fs.closeSync(job.fd)
   const hex = job.hasher.digest().toString('hex')
-  try {
-    return { id: m.id, freed: m.len, done: { digest: hex, created: publish(job.tmp, hex), size: job.hasher.size } }
-  } finally { fs.unlinkSync(job.tmp) }
+  let created: boolean
+  try { created = publish(job.tmp, hex) } finally { fs.unlinkSync(job.tmp) }
+  seen.add(hex)
+  return { id: m.id, freed: m.len, done: { digest: hex, created, size: job.hasher.size } }
 }
 
 function handleSafely (m: WorkerRequest): WorkerReply {

@@ -10,6 +10,7 @@
  */
 import { execFile } from 'node:child_process'
 import * as crypto from 'node:crypto'
+import { readdirSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -62,8 +63,11 @@ export class ObjectWriter {
     // ahead of 2 and well ahead of 4 on this 2-core machine
     const n = opts.workers ?? Math.max(1, Math.min(4, os.availableParallelism() - 1))
     const workerUrl = new URL('./object-worker.js', import.meta.url)
+    // an empty objects/ (first build into a new store) holds nothing to look up: workers skip the per-object
+    // existence check; a concurrent build's object still makes link(2) fail with EEXIST, so nothing is overwritten
+    const freshStore = isEmptyDir(store.objectsDir)
     this.workers = Array.from({ length: n }, () => {
-      const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync' } })
+      const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore } })
       w.on('message', (replies: WorkerReply[] | typeof ABORTED) => { if (replies !== ABORTED) for (const r of replies) this.onReply(r) })
       w.on('error', (err) => this.fail(err))
       w.on('exit', () => this.exited.add(w))
@@ -213,4 +217,8 @@ export async function syncFilesystem (dir: string): Promise<void> {
   try { await execFileP('sync', ['-f', dir]) } catch (err) {
     throw new CfsError('ERR_CFS_IO', `cannot flush the store's filesystem (sync -f ${dir})`, { cause: err })
   }
+}
+
+function isEmptyDir (dir: string): boolean {
+  try { return readdirSync(dir).length === 0 } catch (err) { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true; throw err }
 }
