@@ -3,11 +3,12 @@ import type { Digest } from '@cfs/digest'
 import { CfsError } from '@cfs/errors'
 import { encodeManifest, fileKind, walkDepthFirst, type Inode, type Manifest } from '@cfs/manifest'
 import { detectFormat, openImage, type DecompressLimits, type Image, type ImageFormat, type Platform } from '@cfs/oci'
-import { ObjectWriter, type ObjectWriterOptions, type Store } from '@cfs/store'
+import { ObjectWriter, putImageLayers, IMAGE_LAYERS_SCHEMA, type LayerRecord, type ObjectWriterOptions, type Store } from '@cfs/store'
 import { BuildTree } from './build-tree.js'
 import { emptyStats, type BuildStats } from './content.js'
 import { ingestDirectory } from './ingest-directory.js'
 import { ingestLayer } from './ingest-layer.js'
+import { LayerTally, layerRecords } from './layer-tally.js'
 
 export interface BuildOptions {
   store: Store
@@ -32,12 +33,15 @@ export interface BuildResult {
   format: ImageFormat
   platform?: string
   stats: BuildStats & { seconds: number }
+  /** per-layer files and objects (not for a directory); also kept in the store as `images/<hex>.layers.json` */
+  layers?: LayerRecord[]
 }
 
 /**
  * Builds an image into the store: reads the input (a path to any supported image or directory, or a byte stream
  * of a layer tar or archive), writes an object for every regular file over INLINE_MAX bytes, makes them durable,
- * then registers the manifest with `store.putImage`. A build lease is held throughout, so gc cannot remove objects
+ * then registers the manifest with `store.putImage` (and, for layered input, its layer record with `putImageLayers`
+ * unless the image already has one). A build lease is held throughout, so gc cannot remove objects
  * of an image not yet registered. The same input always gives the same manifest bytes.
  */
 export async function buildImage (input: string | AsyncIterable<Uint8Array>, opts: BuildOptions): Promise<BuildResult> {
@@ -50,6 +54,7 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
   const tree = new BuildTree()
   let image: Image | undefined
   let format: ImageFormat
+  const tallies: LayerTally[] = []
   try {
     if (typeof input === 'string' && await detectFormat(input) === 'directory') {
       format = 'directory'
@@ -61,7 +66,11 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
       const limits = opts.limits ?? {}
       image = await openImage(input, { tmpDir: store.tmpDir, limits, ...(opts.platform !== undefined ? { platform: opts.platform } : {}) })
       format = image.format
-      for (const layer of image.layers) await ingestLayer(layer, tree, writer, stats, writes, limits, opts.onProgress)
+      for (const layer of image.layers) {
+        const tally = new LayerTally(layer)
+        tallies.push(tally)
+        await ingestLayer(layer, tree, writer, stats, writes, limits, opts.onProgress, tally)
+      }
     }
     await Promise.all(writes)
     await writer.finish()
@@ -69,6 +78,17 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
     stats.entries = countEntries(manifest)
     const bytes = encodeManifest(manifest)
     const digest = await store.putImage(bytes)
+    const layers = image === undefined ? undefined : layerRecords(tallies)
+    if (layers !== undefined) {
+      await putImageLayers(store, {
+        schema: IMAGE_LAYERS_SCHEMA,
+        image: digest,
+        format,
+        ...(image?.platform !== undefined ? { platform: image.platform } : {}),
+        recorded: new Date().toISOString(),
+        layers,
+      })
+    }
     return {
       manifest,
       bytes,
@@ -76,6 +96,7 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
       format,
       ...(image?.platform !== undefined ? { platform: image.platform } : {}),
       stats: { ...stats, seconds: (performance.now() - t0) / 1000 },
+      ...(layers !== undefined ? { layers } : {}),
     }
   } finally {
     await writer.close()

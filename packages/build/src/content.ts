@@ -1,5 +1,6 @@
 import { INLINE_MAX, objectPathOf, type Inode } from '@cfs/manifest'
 import type { ObjectWriter } from '@cfs/store'
+import type { LayerTally } from './layer-tally.js'
 
 /** Counters a build reports. */
 export interface BuildStats {
@@ -19,10 +20,12 @@ export function emptyStats (): BuildStats {
 /**
  * Gives a regular file's inode its content: nothing for size 0, `inline` up to INLINE_MAX bytes, otherwise an
  * object in the store (`digest` and `payload` are set when the object is written; the returned promise says when).
+ * A `tally` counts the file for its layer's record.
  */
 export async function setContent (inode: Inode, body: AsyncIterable<Uint8Array> | Uint8Array, size: number,
-  writer: ObjectWriter, stats: BuildStats): Promise<Promise<void> | undefined> {
+  writer: ObjectWriter, stats: BuildStats, tally?: LayerTally): Promise<Promise<void> | undefined> {
   inode.size = size
+  const onWritten = tally?.addFile(size, size <= INLINE_MAX)
   if (size === 0) return undefined
   if (size <= INLINE_MAX) {
     if (body instanceof Uint8Array) { inode.inline = Buffer.from(body); return undefined }
@@ -36,6 +39,7 @@ export async function setContent (inode: Inode, body: AsyncIterable<Uint8Array> 
     inode.digest = w.digest
     inode.payload = objectPathOf(w.digest)
     if (w.created) { stats.objectsNew++; stats.bytesStored += w.size } else stats.objectsReused++
+    onWritten?.(w)
   })
   // the caller awaits all writes at the end; until then a failure must not count as an unhandled rejection
   done.catch(() => {})

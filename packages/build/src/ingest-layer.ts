@@ -5,6 +5,7 @@ import type { ObjectWriter } from '@cfs/store'
 import type { TarHeader } from '@cfs/tar'
 import { BuildTree } from './build-tree.js'
 import { setContent, type BuildStats } from './content.js'
+import type { LayerTally } from './layer-tally.js'
 
 const TYPE_BITS: Record<TarHeader['type'], number> = {
   file: S_IFREG, hardlink: S_IFREG, symlink: S_IFLNK, chardev: S_IFCHR, blockdev: S_IFBLK, dir: S_IFDIR, fifo: S_IFIFO,
@@ -30,11 +31,11 @@ function inodeOf (h: TarHeader): Inode {
 
 /**
  * Applies one layer to the tree: entries in archive order, whiteouts, hardlinks, contents written as objects.
- * Returns the promises of this layer's object writes. Throws ERR_CFS_BAD_PATH for a path with '..', and the
+ * Pushes the promises of this layer's object writes to `writes`; a `tally` counts the layer's files. Throws ERR_CFS_BAD_PATH for a path with '..', and the
  * @cfs/tar and @cfs/oci errors of a bad layer.
  */
 export async function ingestLayer (layer: Layer, tree: BuildTree, writer: ObjectWriter, stats: BuildStats,
-  writes: Array<Promise<void>>, limits: DecompressLimits = {}, onProgress?: (bytes: number) => void): Promise<void> {
+  writes: Array<Promise<void>>, limits: DecompressLimits = {}, onProgress?: (bytes: number) => void, tally?: LayerTally): Promise<void> {
   tree.layer = layer.index
   const ls = { storedBytes: 0, tarBytes: 0 }
   let reported = 0
@@ -46,6 +47,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
     throw err
   }
   stats.bytesIn += ls.storedBytes
+  if (tally !== undefined) { tally.storedBytes = ls.storedBytes; tally.tarBytes = ls.tarBytes }
   onProgress?.(ls.storedBytes - reported)
 
   async function applyEntries (): Promise<void> {
@@ -68,7 +70,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
       } else if (header.type === 'chardev' || header.type === 'blockdev') {
         inode.rdev = makeDev(header.devmajor, header.devminor)
       } else if (header.type === 'file') {
-        const w = await setContent(inode, body, header.size, writer, stats)
+        const w = await setContent(inode, body, header.size, writer, stats, tally)
         if (w !== undefined) writes.push(w)
       }
       tree.set(parts, inode)

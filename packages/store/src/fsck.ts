@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { DigestPool, type Digest } from '@cfs/digest'
 import { fromSystemError } from '@cfs/errors'
-import { IMAGE_SUFFIX, QUARANTINE_DIR } from './layout.js'
+import { IMAGE_LAYERS_SUFFIX, IMAGE_SUFFIX, QUARANTINE_DIR } from './layout.js'
 import { pidAlive } from './lease.js'
 import { scanObjects } from './scan-objects.js'
 import type { Store } from './store.js'
@@ -105,6 +105,11 @@ async function checkImages (store: Store, findings: FsckFinding[], rel: (p: stri
   let count = 0
   for (const name of names) {
     const file = path.join(store.imagesDir, name)
+    if (name.endsWith(IMAGE_LAYERS_SUFFIX) && /^[0-9a-f]{64}$/.test(name.slice(0, -IMAGE_LAYERS_SUFFIX.length))) {
+      // a layer record is kept with its image; one whose image is gone is a stray
+      if (!names.includes(name.slice(0, -IMAGE_LAYERS_SUFFIX.length) + IMAGE_SUFFIX)) findings.push({ problem: 'stray', path: rel(file), detail: 'layer record of an image that is not kept', action: 'none' })
+      continue
+    }
     const hex = name.slice(0, -IMAGE_SUFFIX.length)
     if (!name.endsWith(IMAGE_SUFFIX) || !/^[0-9a-f]{64}$/.test(hex)) {
       findings.push({ problem: 'stray', path: rel(file), detail: 'not an image name', action: 'none' })

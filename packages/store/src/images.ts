@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import type { Digest } from '@cfs/digest'
+import { imageLayersPath } from './image-layers.js'
 import type { Store } from './store.js'
 
 /**
@@ -30,10 +31,11 @@ export async function readImage (store: Store, digest: Digest): Promise<Buffer> 
   }
 }
 
-/** Drops an image from the gc roots; its objects go at the next gc unless another image uses them. */
+/** Drops an image from the gc roots (and its layer record); its objects go at the next gc unless another image uses them. */
 export async function removeImage (store: Store, digest: Digest): Promise<void> {
   try { await fs.rm(store.imagePath(digest)) } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CfsError('ERR_CFS_IMAGE_NOT_FOUND', `image ${digest} is not kept in store ${store.root}`, { cause: err })
     throw fromSystemError(err, 'cannot remove', store.imagePath(digest))
   }
+  await fs.rm(imageLayersPath(store, digest), { force: true }).catch(() => {})
 }

@@ -1,7 +1,7 @@
 export { Store, writeFileAtomic } from './store.js'
 export type { WrittenObject } from './store.js'
 export {
-  defaultStorePath, objectRelPath, OBJECTS_DIR, IMAGES_DIR, TMP_DIR, LEASES_DIR, IMAGE_SUFFIX, QUARANTINE_DIR, EROFS_CACHE_DIR,
+  defaultStorePath, objectRelPath, OBJECTS_DIR, IMAGES_DIR, TMP_DIR, LEASES_DIR, IMAGE_SUFFIX, IMAGE_LAYERS_SUFFIX, QUARANTINE_DIR, EROFS_CACHE_DIR,
   erofsCacheName, parseErofsCacheName, parseErofsCacheTemp,
 } from './layout.js'
 export { GC_LOCK, pidAlive } from './lease.js'
@@ -18,3 +18,5 @@ export { sealObject, sealStore, measureFiles } from './seal.js'
 export type { SealReport, Measurement } from './seal.js'
 export { ObjectWriter, syncFilesystem } from './object-writer.js'
 export type { ObjectWriterOptions } from './object-writer.js'
+export { putImageLayers, readImageLayers, imageLayersPath, IMAGE_LAYERS_SCHEMA } from './image-layers.js'
+export type { ImageLayers, LayerRecord, ObjectTally } from './image-layers.js'

@@ -3,6 +3,8 @@
  *
  *   <store>/objects/ab/cdef…   object bytes, named by the fs-verity digest of their content (mode 0644)
  *   <store>/images/<hex>.cfsm  manifests registered by `cfs build`, named by the sha256 of their bytes: gc roots
+ *   <store>/images/<hex>.layers.json
+ *                              per-layer build record of that image (image-layers.ts); optional, informational
  *   <store>/tmp/               temp files being written; anything here after a crash is a stray that fsck sweeps
  *   <store>/leases/            one file per running build, so gc knows what is in flight
  *   <store>/quarantine/        corrupt objects and images moved aside by `cfs fsck --repair`
@@ -20,6 +22,7 @@ export const IMAGES_DIR = 'images'
 export const TMP_DIR = 'tmp'
 export const LEASES_DIR = 'leases'
 export const IMAGE_SUFFIX = '.cfsm'
+export const IMAGE_LAYERS_SUFFIX = '.layers.json'
 export const QUARANTINE_DIR = 'quarantine'
 export const EROFS_CACHE_DIR = 'erofs-cache'
 

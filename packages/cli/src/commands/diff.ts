@@ -8,6 +8,7 @@ import {
 } from '@cfs/diff'
 import type { CommandSpec } from '../command.js'
 import { loadSide, sideStore } from '../diff-side.js'
+import { writeDiffHtml } from '../html-report.js'
 
 const LETTER = { added: 'A', removed: 'D', modified: 'M', renamed: 'R' } as const
 const COLOUR = { added: 32, removed: 31, modified: 33, renamed: 36 } as const
@@ -33,6 +34,7 @@ export const diffCommand: CommandSpec = {
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing; only the exit status tells' })
     .option('store', { type: 'string', describe: 'store that image sides are built into and kept in (default: $CFS_STORE, $XDG_DATA_HOME/cfs, ~/.local/share/cfs)' })
     .option('no-store', { type: 'boolean', describe: 'build image sides into a temporary store, removed afterwards' })
+    .option('html', { type: 'string', requiresArg: true, describe: 'also write a self-contained HTML page of the changed subtrees (sized by bytes changed)' })
     .option('color', { choices: ['auto', 'always', 'never'], default: 'auto', describe: 'colour the status letters (auto: only on a terminal, unless NO_COLOR is set)' })
     .conflicts('stat', 'name-only')
     .conflicts('quiet', ['stat', 'name-only']),
@@ -44,6 +46,7 @@ export const diffCommand: CommandSpec = {
     ['cfs diff -q old.cfsm new.cfsm; echo $?', '0 identical, 6 different, anything else: trouble'],
     ['cfs diff v1.tar v2.tar', 'image tarballs: each is built into the store first (and kept there)'],
     ['cfs diff --no-store v1.tar ./rootfs', 'build into a temporary store that is removed afterwards'],
+    ['cfs diff old.cfsm new.cfsm --html diff.html', 'also write a page to open in a browser (works offline)'],
   ],
   handler: async (args, ctx) => {
     if (args.quiet === true && ctx.json) throw new CfsError('ERR_CFS_USAGE', '--quiet and --json are mutually exclusive', { hint: 'drop one of them' })
@@ -57,6 +60,7 @@ export const diffCommand: CommandSpec = {
     const [a, b] = sides.map(s => { if (s.status === 'rejected') throw s.reason; return s.value }) as [Manifest, Manifest]
     const result = diffManifests(a, b, { ignore, paths })
     const exitCode = result.identical ? ExitCode.OK : ExitCode.MISMATCH
+    if (typeof args.html === 'string') await writeDiffHtml(args.html, result.changes, String(args.a), String(args.b), ctx.io)
     if (args.quiet === true) return { exitCode }
     const stat = args.stat === true
     const json = ctx.json ? diffToJson(result, { withChanges: !stat }) : undefined

@@ -2,6 +2,7 @@ import { fileKind, isRegular, MANIFEST_VERSION, manifestDigest, objectPathOf, wa
 import type { CommandSpec } from '../command.js'
 import { displayBytes } from '../display-bytes.js'
 import { formatBytes as humanBytes } from '../format.js'
+import { writeImageHtml } from '../html-report.js'
 import { readManifestFile } from '../read-manifest-file.js'
 
 const LARGEST = 10
@@ -14,13 +15,19 @@ function formatBytes (n: number): string { return n < 1024 ? `${n} B` : `${human
 export const inspectCommand: CommandSpec = {
   command: 'inspect <manifest>',
   describe: 'summarize an image: digest, format, entries by type, sizes, objects, hardlinks, largest files',
-  builder: (y) => y.positional('manifest', { type: 'string', describe: 'manifest file' }),
+  builder: (y) => y.positional('manifest', { type: 'string', describe: 'manifest file' })
+    .option('html', { type: 'string', requiresArg: true, describe: 'also write a self-contained HTML page: bytes by directory, dedup per layer and against the store, largest files' })
+    .option('store', { type: 'string', requiresArg: true, describe: 'with --html: the store to compare with (default: $CFS_STORE, $XDG_DATA_HOME/cfs, ~/.local/share/cfs; left out if absent)' }),
   examples: [
     ['cfs inspect image.cfsm', 'print a summary'],
     ['cfs inspect image.cfsm --json', 'the same as JSON'],
+    ['cfs inspect image.cfsm --html image.html', 'also write a page to open in a browser (works offline)'],
   ],
   handler: async (args, ctx) => {
     const { bytes, manifest } = await readManifestFile(String(args.manifest), ctx.io.cwd)
+    const html = typeof args.html === 'string'
+      ? await writeImageHtml(args.html, { bytes, manifest, source: String(args.manifest) }, args.store, ctx.io)
+      : undefined
     const types: Partial<Record<FileKind, number>> = {}
     const seen = new Map<Inode, { path: string, links: number }>()
     let entries = 0
@@ -74,6 +81,7 @@ export const inspectCommand: CommandSpec = {
       hardlinkGroups,
       hardlinkPaths,
       largestFiles: largest,
+      ...(html !== undefined ? { html } : {}),
     }
     const typeText = Object.entries(types).map(([k, v]) => `${v} ${k}`).join(', ')
     const text = [
@@ -87,6 +95,7 @@ export const inspectCommand: CommandSpec = {
       `hardlinks:       ${hardlinkGroups} groups, ${hardlinkPaths} paths`,
       'largest files:',
       ...largest.map(f => `  ${formatBytes(f.size).padStart(10)}  ${f.path}`),
+      ...(html !== undefined ? [`html report:     ${html}`] : []),
     ].join('\n')
     return { text, json }
   },

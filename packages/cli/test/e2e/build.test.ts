@@ -50,7 +50,8 @@ describe('cfs build', () => {
     expect(r.code).toBe(0)
     const manifest = path.join(tmp, 'image.cfsm')
     expect(r.stdout).toBe(sha256(manifest) + '\n')
-    expect(fs.readdirSync(path.join(tmp, 'xdg/cfs/images'))).toEqual([sha256(manifest).slice(7) + '.cfsm'])
+    const hex = sha256(manifest).slice(7)
+    expect(fs.readdirSync(path.join(tmp, 'xdg/cfs/images')).sort()).toEqual([hex + '.cfsm', hex + '.layers.json'])
   })
 
   it('prints a JSON summary with --json', async () => {

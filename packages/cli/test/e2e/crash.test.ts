@@ -59,7 +59,7 @@ const POINTS: Array<{ crashAt?: string, delayMs?: number }> = [
   ...['object-temp:1', 'object-temp:2', 'object-temp:15', 'object-temp:40', 'object-temp:80', 'object-temp:130',
     'object-linked:1', 'object-linked:8', 'object-linked:30', 'object-linked:70', 'object-linked:120',
     'object-partial:1', 'object-partial:2',
-    'before-syncfs:1', 'before-rename:1', 'before-rename:2'].map(crashAt => ({ crashAt })),
+    'before-syncfs:1', 'before-rename:1', 'before-rename:2', 'before-rename:3'].map(crashAt => ({ crashAt })),
   ...[0, 30, 100, 200, 400].map(delayMs => ({ delayMs })),
 ]
 
@@ -80,8 +80,13 @@ describe('cfs build killed with SIGKILL', () => {
       // a manifest under a final name (the -o file, or a kept image) is the complete one
       if (fs.existsSync(out)) expect([what, sha256(fs.readFileSync(out))]).toEqual([what, ref.digest])
       if (fs.existsSync(out)) decodeManifest(fs.readFileSync(out))
-      const images = fs.existsSync(path.join(store, 'images')) ? fs.readdirSync(path.join(store, 'images')) : []
+      const names = fs.existsSync(path.join(store, 'images')) ? fs.readdirSync(path.join(store, 'images')) : []
+      const images = names.filter(n => n.endsWith('.cfsm'))
       expect([what, images]).toEqual([what, images.length === 0 ? [] : [`${ref.digest.slice(7)}.cfsm`]])
+      // the layer record comes after the image, and complete or not at all
+      const records = names.filter(n => !n.endsWith('.cfsm'))
+      expect([what, records]).toEqual([what, records.length === 0 ? [] : [`${ref.digest.slice(7)}.layers.json`]])
+      if (records.length > 0) expect(JSON.parse(fs.readFileSync(path.join(store, 'images', records[0]!), 'utf8')).layers).toEqual(ref.layers)
       if (!fs.existsSync(path.join(store, 'objects'))) { phases.add('no store yet'); return }
       // one pass: every finding must be a temp file of the dead build (a bad object would be corrupt-object)
       const s = await Store.open(store)
