@@ -1,7 +1,8 @@
 /**
  * Every package is ready to publish and usable as a library: its package.json has what a registry and a
- * TypeScript consumer need, and its README's example (`<!-- example: examples/usage.ts … -->` followed by the
- * file's exact text) type-checks against the built types and runs, printing what its comments say.
+ * TypeScript consumer need, and its README's examples (`<!-- example: examples/usage.ts … -->` followed by the
+ * file's exact text; cli also shows examples/library.ts) type-check against the built types and run, printing what
+ * their comments say.
  */
 import { execFile, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -15,6 +16,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const exec = promisify(execFile)
 const PACKAGES = fs.readdirSync(path.join(ROOT, 'packages')).filter(d => fs.existsSync(path.join(ROOT, 'packages', d, 'package.json'))).sort()
 const EXAMPLE = 'examples/usage.ts'
+/** Every example file: each package's examples/usage.ts, and any other examples/*.ts its README shows. */
+const EXAMPLES = PACKAGES.flatMap(dir => fs.readdirSync(path.join(ROOT, 'packages', dir, 'examples')).filter(f => f.endsWith('.ts')).sort()
+  .map(f => ({ dir, file: `examples/${f}`, key: f === 'usage.ts' ? dir : `${dir}/${f.slice(0, -3)}` })))
 const MARKER = /^<!-- example: (\S+) [^\n]*-->\n```ts\n([\s\S]*?)^```$/gm
 
 interface PackageJson {
@@ -82,6 +86,7 @@ describe('package.json of every package', () => {
 const PRINTS: Record<string, RegExp[]> = {
   build: [/^sha256:[0-9a-f]{64} directory/m, /file: 1,/, /dir: 2,/, /symlink: 1,/],
   cli: [/^0 sha256:[0-9a-f]{64}\n0$/m],
+  'cli/library': [/^true 2 2 1$/m, /^modified \/etc\/app\.conf \[ 'content' \]$/m],
   diff: [/^modified \/motd \[ 'content', 'size', 'mode' \]$/m, /^added \/new \[\]$/m, /^removed \/old \[\]$/m, /^false 26 cfs-diff\/1$/m],
   digest: [/^true sha256:[0-9a-f]{64}$/m, /^sha256:5891b5b5/m],
   dump: [/^\/ 4096 40755 2 0 0 0 0\.0 - - -$/m, /^\/hello 3 100644 1 0 0 0 0\.0 - hi\\n -$/m, /^true$/m],
@@ -100,14 +105,16 @@ const PRINTS: Record<string, RegExp[]> = {
 const NEEDS_MOUNT = new Set(['mount', 'kernel-mount'])
 
 describe('README examples', () => {
-  it('every README shows its package\'s example file verbatim', () => {
+  it('every README shows its package\'s example files verbatim, examples/usage.ts first', () => {
     for (const dir of PACKAGES) {
       const readme = fs.readFileSync(path.join(ROOT, 'packages', dir, 'README.md'), 'utf8')
-      const shown = [...readme.matchAll(MARKER)].map(m => ({ file: m[1], body: m[2] }))
-      const file = fs.readFileSync(path.join(ROOT, 'packages', dir, EXAMPLE), 'utf8')
-      expect({ dir, shown }).toEqual({ dir, shown: [{ file: EXAMPLE, body: file }] })
-      expect(Object.keys(PRINTS)).toContain(dir)
+      const shown = [...readme.matchAll(MARKER)].map(m => ({ file: m[1]!, body: m[2]! }))
+      const files = EXAMPLES.filter(e => e.dir === dir)
+      expect({ dir, first: shown[0]?.file }).toEqual({ dir, first: EXAMPLE })
+      expect({ dir, shown: [...shown].sort((a, b) => a.file.localeCompare(b.file)) })
+        .toEqual({ dir, shown: files.map(e => ({ file: e.file, body: fs.readFileSync(path.join(ROOT, 'packages', dir, e.file), 'utf8') })) })
     }
+    expect(EXAMPLES.map(e => e.key).sort()).toEqual(Object.keys(PRINTS).sort())
   })
 
   it('type-check against the built types, as a consumer would import them', async () => {
@@ -115,7 +122,7 @@ describe('README examples', () => {
     fs.writeFileSync(config, JSON.stringify({
       extends: path.join(ROOT, 'tsconfig.base.json'),
       compilerOptions: { noEmit: true, composite: false, declaration: false, declarationMap: false, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')] },
-      files: PACKAGES.map(d => path.join(ROOT, 'packages', d, EXAMPLE)),
+      files: EXAMPLES.map(e => path.join(ROOT, 'packages', e.dir, e.file)),
     }))
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc')
     const ran = await exec(process.execPath, [tsc, '-p', config]).then(() => '', (e: { stdout: string }) => e.stdout)
@@ -124,25 +131,21 @@ describe('README examples', () => {
 
   const skip = mountSkipReason()
   if (skip !== undefined) console.log(`README examples of ${[...NEEDS_MOUNT].join(', ')} not run: ${skip}`)
-  const runnable = PACKAGES.filter(d => skip === undefined || !NEEDS_MOUNT.has(d))
+  const runnable = EXAMPLES.filter(e => skip === undefined || !NEEDS_MOUNT.has(e.dir))
 
   it('run and print what their comments say', async () => {
-    const results: Array<{ dir: string, code: number, stdout: string, stderr: string }> = []
-    const queue = [...runnable]
-    const worker = async (): Promise<void> => {
-      for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
-        const env = { ...process.env, TMPDIR: tmp }
-        const r = await exec(process.execPath, ['--import', 'tsx', EXAMPLE], { cwd: path.join(ROOT, 'packages', dir), env })
-          .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number, stdout: string, stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }))
-        results.push({ dir, ...r })
-      }
+    const results: Array<{ key: string, code: number, stdout: string, stderr: string }> = []
+    for (const { dir, file, key } of runnable) {     // one at a time: the machine is shared with the other suites
+      const env = { ...process.env, TMPDIR: tmp }
+      const r = await exec(process.execPath, ['--import', 'tsx', file], { cwd: path.join(ROOT, 'packages', dir), env })
+        .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number, stdout: string, stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }))
+      results.push({ key, ...r })
     }
-    await worker()                                  // one at a time: the machine is shared with the other suites
-    for (const r of results.sort((a, b) => a.dir.localeCompare(b.dir))) {
-      expect({ dir: r.dir, code: r.code, stderr: r.stderr }).toEqual({ dir: r.dir, code: 0, stderr: '' })
-      for (const re of PRINTS[r.dir] ?? []) expect({ dir: r.dir, stdout: r.stdout }).toEqual({ dir: r.dir, stdout: expect.stringMatching(re) })
+    for (const r of results) {
+      expect({ key: r.key, code: r.code, stderr: r.stderr }).toEqual({ key: r.key, code: 0, stderr: '' })
+      for (const re of PRINTS[r.key] ?? []) expect({ key: r.key, stdout: r.stdout }).toEqual({ key: r.key, stdout: expect.stringMatching(re) })
     }
-    expect(results.map(r => r.dir).sort()).toEqual(runnable)
+    expect(results.map(r => r.key)).toEqual(runnable.map(e => e.key))
     // each example removes what it made
     expect(fs.readdirSync(tmp).filter(f => f.startsWith('cfs-'))).toEqual([])
   }, 180_000)
