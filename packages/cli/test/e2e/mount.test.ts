@@ -131,7 +131,7 @@ describeFuse('cfs mount / cfs umount', () => {
     child.kill('SIGINT')
     expect(await exited).toBe(0)
     expect(mountTypeAt(mnt)).toBeUndefined()
-  })
+  }, 120000) // two node start-ups and a FUSE init: on a loaded 2-core machine this alone took over 60 s
 
   it('reports bad mount points and non-mounts with their exit codes', async () => {
     const missing = await cfs('mount', manifestPath, path.join(dir, 'nowhere'), '--store', storeDir)
