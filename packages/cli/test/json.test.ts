@@ -2,7 +2,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fixturePath } from '@cfs/fixtures'
 import { commands } from '../src/commands/index.js'
-import { run } from '../src/run.js'
+import { CfsError } from '@cfs/errors'
+import { formatError, run } from '../src/run.js'
 import { captureIo, type Captured } from './capture-io.js'
 
 /** Runs one command in-process and returns its exit code, stdout and stderr (only this run's). */
@@ -97,5 +98,16 @@ describe('--json', () => {
     const text = await cfs(c, 'verify', 'b.cfsm', '-q')
     expect(text.code).toBe(6)
     expect(text.err).toMatch(/^cfs: \d+ problem\(s\) in \d+ objects of b\.cfsm \(\d+ missing\); see the report \[ERR_CFS_OBJECT_CORRUPT\]\n$/)
+  })
+
+  it('formats a bug as ERR_CFS_INTERNAL with exit 1, and a CfsError with its hint, in both forms', () => {
+    expect(JSON.parse(formatError(new Error('boom'), true))).toEqual({
+      schema: 'cfs.error/1',
+      error: { code: 'ERR_CFS_INTERNAL', exit: 1, message: 'internal error: boom', hint: 'this is a bug, please report it with --debug output' },
+    })
+    expect(formatError(new Error('boom'), false)).toBe('cfs: internal error: boom; this is a bug, please report it with --debug output\n')
+    const e = new CfsError('ERR_CFS_IMAGE_NOT_FOUND', 'no image 4f2a', { hint: 'see cfs images' })
+    expect(formatError(e, false)).toBe('cfs: no image 4f2a; see cfs images [ERR_CFS_IMAGE_NOT_FOUND]\n')
+    expect(formatError(e, true)).toBe('{"schema":"cfs.error/1","error":{"code":"ERR_CFS_IMAGE_NOT_FOUND","exit":4,"message":"no image 4f2a","hint":"see cfs images"}}\n')
   })
 })
