@@ -16,6 +16,8 @@ const VERSION = (require('../package.json') as { version: string }).version
 
 /** Version of the JSON error object printed on stderr with --json (docs/cli.md). */
 export const ERROR_SCHEMA = 'cfs.error/1'
+/** Version of `cfs --version --json`. */
+export const VERSION_SCHEMA = 'cfs.version/1'
 
 // yargs answers --get-yargs-completions only once .completion() named a command for its own script; that command
 // gets a name nobody types, since `cfs completion` (commands/completion.ts) prints cfs's script
@@ -68,7 +70,12 @@ export async function run (argv: string[], io: Io): Promise<number> {
     await y.parseAsync(argv, {}, (err, _parsed, output) => {
       if (err === null || err === undefined) helpText = output
     })
-    if (helpText !== '') { io.stdout.write(helpText + '\n'); helpShown = true }
+    if (helpText !== '') {
+      // --version --json: the version as a document, like every other --json output
+      const versionOnly = flag(argv, 'version') && !flag(argv, 'help') && !argv.includes('-h')
+      io.stdout.write(json && versionOnly ? JSON.stringify({ schema: VERSION_SCHEMA, version: VERSION }, null, 2) + '\n' : helpText + '\n')
+      helpShown = true
+    }
   } catch (err) {
     return report(err, io, debug, json)
   }

@@ -55,6 +55,7 @@ describe('--json', () => {
     seen.set('cat', 'none')
     expect((await json('rm', String(built.digest))).schema).toBe('cfs.rm/1')
     expect((await json('gc')).schema).toBe('cfs.gc/1')
+    expect((await json('--version'))).toEqual({ schema: 'cfs.version/1', version: expect.stringMatching(/^\d+\.\d+\.\d+/) })
     const completion = await json('completion')
     expect(completion).toMatchObject({ schema: 'cfs.completion/1', shell: 'bash' })
     for (const entry of commands) {
