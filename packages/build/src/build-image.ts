@@ -20,9 +20,15 @@ export interface BuildOptions {
   writer?: ObjectWriterOptions
   /** what a layer may decompress to (default: @cfs/oci's DEFAULT_MAX_RATIO and DEFAULT_MAX_SIZE) */
   limits?: DecompressLimits
-  /** called with byte counts as input is consumed */
-  onProgress?: (bytes: number) => void
+  /**
+   * called as input is consumed with what was read since the last call: `bytes` of input (layer bytes as stored,
+   * compressed or not, or file bytes of a directory) and regular `files` ingested; the sums are the whole input
+   */
+  onProgress?: BuildProgress
 }
+
+/** Increments of input bytes and regular files; the caller draws (or ignores) them. */
+export type BuildProgress = (bytes: number, files: number) => void
 
 export interface BuildResult {
   manifest: Manifest

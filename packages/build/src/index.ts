@@ -1,5 +1,5 @@
 export { buildImage, countEntries } from './build-image.js'
-export type { BuildOptions, BuildResult } from './build-image.js'
+export type { BuildOptions, BuildProgress, BuildResult } from './build-image.js'
 export { BuildTree, OPAQUE_MARKER, WHITEOUT_PREFIX } from './build-tree.js'
 export { ingestLayer, makeDev } from './ingest-layer.js'
 export { ingestDirectory, readXattrs, parseGetfattr } from './ingest-directory.js'

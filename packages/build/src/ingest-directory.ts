@@ -23,7 +23,7 @@ export interface DirectoryOptions {
 
 /** Reads the tree under `root` into `tree` (as layer 0). */
 export async function ingestDirectory (root: string, tree: BuildTree, writer: ObjectWriter, stats: BuildStats,
-  writes: Array<Promise<void>>, opts: DirectoryOptions = {}, onProgress?: (bytes: number) => void): Promise<void> {
+  writes: Array<Promise<void>>, opts: DirectoryOptions = {}, onProgress?: (bytes: number, files: number) => void): Promise<void> {
   const absRoot = path.resolve(root)
   const excluded = (opts.exclude ?? []).length > 0 ? picomatch(opts.exclude!, { dot: true }) : undefined
   const xattrs = await readXattrs(absRoot)
@@ -75,7 +75,7 @@ export async function ingestDirectory (root: string, tree: BuildTree, writer: Ob
         : await setContent(inode, fileStream(abs), size, writer, stats)
       if (w !== undefined) writes.push(w)
       stats.bytesIn += size
-      onProgress?.(size)
+      onProgress?.(size, 1)
     } else {
       inode.rdev = Number(st.rdev)
     }

@@ -35,10 +35,11 @@ function inodeOf (h: TarHeader): Inode {
  * @cfs/tar and @cfs/oci errors of a bad layer.
  */
 export async function ingestLayer (layer: Layer, tree: BuildTree, writer: ObjectWriter, stats: BuildStats,
-  writes: Array<Promise<void>>, limits: DecompressLimits = {}, onProgress?: (bytes: number) => void, tally?: LayerTally): Promise<void> {
+  writes: Array<Promise<void>>, limits: DecompressLimits = {}, onProgress?: (bytes: number, files: number) => void, tally?: LayerTally): Promise<void> {
   tree.layer = layer.index
   const ls = { storedBytes: 0, tarBytes: 0 }
   let reported = 0
+  let files = 0
   try {
     await applyEntries()
   } catch (err) {
@@ -48,7 +49,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
   }
   stats.bytesIn += ls.storedBytes
   if (tally !== undefined) { tally.storedBytes = ls.storedBytes; tally.tarBytes = ls.tarBytes }
-  onProgress?.(ls.storedBytes - reported)
+  onProgress?.(ls.storedBytes - reported, files)
 
   async function applyEntries (): Promise<void> {
     for await (const { header, body } of readLayer(layer, ls, limits)) {
@@ -72,9 +73,15 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
       } else if (header.type === 'file') {
         const w = await setContent(inode, body, header.size, writer, stats, tally)
         if (w !== undefined) writes.push(w)
+        files++
       }
       tree.set(parts, inode)
-      if (onProgress !== undefined && ls.storedBytes - reported > (4 << 20)) { onProgress(ls.storedBytes - reported); reported = ls.storedBytes }
+      // a call per 1 MiB or 256 files: often enough for a bar, rare enough to cost nothing
+      if (onProgress !== undefined && (ls.storedBytes - reported > (1 << 20) || files >= 256)) {
+        onProgress(ls.storedBytes - reported, files)
+        reported = ls.storedBytes
+        files = 0
+      }
     }
   }
 }

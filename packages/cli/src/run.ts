@@ -1,7 +1,7 @@
 /**
  * The only place where errors become exit statuses and text: handlers return results or throw, `run` prints.
- * A CfsError prints as one line on stderr (what, where, what to do, and its code); anything else is a bug and
- * exits 1. `--debug` adds the stack and the cause chain.
+ * A CfsError prints as one line on stderr (what, where, what to do, and its code), or with --json as one line of
+ * JSON (`cfs.error/1`); anything else is a bug and exits 1. `--debug` adds the stack and the cause chain.
  */
 import { createRequire } from 'node:module'
 import yargs from 'yargs'
@@ -9,19 +9,33 @@ import { CfsError, ExitCode } from '@cfs/errors'
 import type { CommandContext, CommandResult } from './command.js'
 import { commands } from './commands/index.js'
 import type { Io } from './io.js'
+import { COMPLETIONS_FLAG } from './commands/completion.js'
 
 const require = createRequire(import.meta.url)
 const VERSION = (require('../package.json') as { version: string }).version
 
+/** Version of the JSON error object printed on stderr with --json (docs/cli.md). */
+export const ERROR_SCHEMA = 'cfs.error/1'
+/** Version of `cfs --version --json`. */
+export const VERSION_SCHEMA = 'cfs.version/1'
+
+// yargs answers --get-yargs-completions only once .completion() named a command for its own script; that command
+// gets a name nobody types, since `cfs completion` (commands/completion.ts) prints cfs's script
+const COMPLETION_HOOK = '__yargs-completion'
+
+const flag = (argv: string[], name: string): boolean => argv.includes(`--${name}`) || argv.includes(`--${name}=true`)
+
 export async function run (argv: string[], io: Io): Promise<number> {
-  const debug = argv.includes('--debug')
+  const debug = flag(argv, 'debug')
+  const json = flag(argv, 'json')
   let result: CommandResult | void = undefined
   let helpShown = false
   try {
     let y = yargs(argv)
       .scriptName('cfs')
       .usage('cfs: build, verify, diff and mount composefs images\n\nUsage: cfs <command> [options]')
-      .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON on stdout' })
+      .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON on stdout (and errors as JSON on stderr)' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress bar or summary line on stderr' })
       .option('debug', { type: 'boolean', default: false, describe: 'show stack traces and error causes' })
       .version(VERSION)
       .help()
@@ -31,12 +45,15 @@ export async function run (argv: string[], io: Io): Promise<number> {
       .demandCommand(1, 'give a command; see cfs --help')
       .wrap(null)
       .exitProcess(false)
+      // answers the completion script's `cfs --get-yargs-completions …`; `cfs completion` prints that script
+      .completion(COMPLETION_HOOK, false)
       .fail((msg, err) => {
         if (err !== undefined && err !== null) throw err
         throw new CfsError('ERR_CFS_USAGE', msg, { hint: 'see cfs --help' })
       })
     // only the command being run is loaded; the others need no more than their name and line for --help
-    const name = argv.find((a) => !a.startsWith('-'))
+    const completing = argv[0] === `--${COMPLETIONS_FLAG}`
+    const name = (completing ? argv.slice(2) : argv).find((a) => !a.startsWith('-'))
     for (const entry of commands) {
       if (entry.command.split(' ')[0] !== name) { y = y.command(entry.command, entry.describe, (sub) => sub, async () => {}); continue }
       const spec = await entry.load()
@@ -45,7 +62,7 @@ export async function run (argv: string[], io: Io): Promise<number> {
         for (const [cmd, what] of spec.examples) b = b.example(cmd, what)
         return b
       }, async (args) => {
-        const ctx: CommandContext = { io, json: args.json === true, debug }
+        const ctx: CommandContext = { io, json: args.json === true, quiet: args.quiet === true, debug }
         result = await spec.handler(args as Record<string, unknown>, ctx)
       })
     }
@@ -53,27 +70,41 @@ export async function run (argv: string[], io: Io): Promise<number> {
     await y.parseAsync(argv, {}, (err, _parsed, output) => {
       if (err === null || err === undefined) helpText = output
     })
-    if (helpText !== '') { io.stdout.write(helpText + '\n'); helpShown = true }
+    if (helpText !== '') {
+      // --version --json: the version as a document, like every other --json output
+      const versionOnly = flag(argv, 'version') && !flag(argv, 'help') && !argv.includes('-h')
+      io.stdout.write(json && versionOnly ? JSON.stringify({ schema: VERSION_SCHEMA, version: VERSION }, null, 2) + '\n' : helpText + '\n')
+      helpShown = true
+    }
   } catch (err) {
-    return report(err, io, debug)
+    return report(err, io, debug, json)
   }
   if (helpShown || result === undefined) return ExitCode.OK
   const r = result as CommandResult
-  if (argv.includes('--json') && r.json !== undefined) io.stdout.write(JSON.stringify(r.json, null, 2) + '\n')
+  if (r.error !== undefined) report(r.error, io, debug, json)
+  if (json && r.json !== undefined) io.stdout.write(JSON.stringify(r.json, null, 2) + '\n')
   else if (r.text !== undefined && r.text !== '') io.stdout.write(r.text.endsWith('\n') ? r.text : r.text + '\n')
-  return r.exitCode ?? ExitCode.OK
+  return r.exitCode ?? r.error?.exitCode ?? ExitCode.OK
 }
 
-function report (err: unknown, io: Io, debug: boolean): number {
-  if (err instanceof CfsError) {
-    const hint = err.hint === undefined ? '' : `; ${err.hint}`
-    io.stderr.write(`cfs: ${err.message}${hint} [${err.code}]\n`)
-    if (debug) io.stderr.write(describeDebug(err))
-    return err.exitCode
-  }
-  io.stderr.write(`cfs: internal error: ${(err as Error)?.message ?? String(err)}; this is a bug, please report it with --debug output\n`)
+/**
+ * The one-line form of an error: `cfs: <message>; <hint> [ERR_CFS_…]`, or with `json` the `cfs.error/1` object.
+ * Anything but a CfsError is a bug: ERR_CFS_INTERNAL, exit 1.
+ */
+export function formatError (err: unknown, json: boolean): string {
+  const e = err instanceof CfsError
+    ? { code: err.code, exit: err.exitCode, message: err.message, ...(err.hint !== undefined ? { hint: err.hint } : {}) }
+    : { code: 'ERR_CFS_INTERNAL', exit: ExitCode.INTERNAL, message: `internal error: ${(err as Error)?.message ?? String(err)}`, hint: 'this is a bug, please report it with --debug output' }
+  if (json) return JSON.stringify({ schema: ERROR_SCHEMA, error: e }) + '\n'
+  return err instanceof CfsError
+    ? `cfs: ${e.message}${e.hint === undefined ? '' : `; ${e.hint}`} [${e.code}]\n`
+    : `cfs: ${e.message}; ${e.hint!}\n`
+}
+
+function report (err: unknown, io: Io, debug: boolean, json: boolean): number {
+  io.stderr.write(formatError(err, json))
   if (debug) io.stderr.write(describeDebug(err))
-  return ExitCode.INTERNAL
+  return err instanceof CfsError ? err.exitCode : ExitCode.INTERNAL
 }
 
 function describeDebug (err: unknown): string {

@@ -1,5 +1,5 @@
 /**
- * The documented JSON form of a diff (schema `cfs-diff/1`, see README.md). Byte strings appear in the escaped
+ * The documented JSON form of a diff (schema `cfs.diff/1`, see README.md). Byte strings appear in the escaped
  * form of `escapeBytes`; `path` and `from` also carry `pathBase64`/`fromBase64` with the raw bytes whenever the
  * escaped form contains a backslash. Fields are only ever added to this schema; a breaking change bumps the name.
  */
@@ -8,7 +8,7 @@ import { contentOf, type AttributeChange, type Change, type Content, type DiffRe
 import { escapeBytes } from './escape-bytes.js'
 import { summarizeDiff, type DiffSummary } from './summarize-diff.js'
 
-export const DIFF_JSON_SCHEMA = 'cfs-diff/1'
+export const DIFF_JSON_SCHEMA = 'cfs.diff/1'
 
 export type JsonContent = { digest: string } | { inline: string } | { payload: string | null }
 

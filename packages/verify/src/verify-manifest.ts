@@ -49,8 +49,8 @@ export interface VerifyOptions {
   jobs?: number
   /** 'auto' (default) uses kernel measurements of sealed objects; 'never' re-hashes everything */
   kernel?: 'auto' | 'never'
-  /** called as objects finish; `total` is the number of distinct objects */
-  onProgress?: (done: number, total: number) => void
+  /** called as objects finish; `total` is the number of distinct objects, `bytes` and `totalBytes` their sizes */
+  onProgress?: (done: number, total: number, bytes: number, totalBytes: number) => void
 }
 
 const OBJECT_PAYLOAD = /^([0-9a-f]{2})\/([0-9a-f]{62})$/
@@ -82,7 +82,9 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   const findings: VerifyFinding[] = []
   const all = [...wanted.values()]
   let done = 0
-  const progress = (): void => { opts.onProgress?.(++done, all.length) }
+  let doneBytes = 0
+  const totalBytes = all.reduce((n, w) => n + w.size, 0)
+  const progress = (w: Wanted): void => { doneBytes += w.size; opts.onProgress?.(++done, all.length, doneBytes, totalBytes) }
   const payloadOf = (w: Wanted): string => objectPathOf(Buffer.from(w.digest.slice(7), 'hex'))
   for (const w of all) {
     for (const p of w.payloads) {
@@ -108,10 +110,10 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
         for (const w of all) {
           try {
             const size = (await fs.stat(store.objectPath(w.digest))).size
-            if (size !== w.size) { wrongSize(w, size); progress() } else present.push(w)
+            if (size !== w.size) { wrongSize(w, size); progress(w) } else present.push(w)
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing(w); else unreadable(w, err)
-            progress()
+            progress(w)
           }
         }
         const measured = await measureFiles(present.map(w => store.objectPath(w.digest)))
@@ -122,7 +124,7 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
           if (m.digest !== w.digest) {
             findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: w.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
           }
-          progress()
+          progress(w)
         })
       }
     }
@@ -139,7 +141,7 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
           }
         } catch (err) {
           if (isCfsError(err, 'ERR_CFS_FILE_NOT_FOUND')) missing(w); else unreadable(w, err)
-        } finally { progress() }
+        } finally { progress(w) }
       }))
     }
   } finally { await pool?.close() }

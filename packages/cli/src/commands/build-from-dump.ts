@@ -6,6 +6,7 @@ import { encodeManifest, manifestDigest, numberInodes, walkDepthFirst } from '@c
 import { Store, writeFileAtomic } from '@cfs/store'
 import type { Manifest } from '@cfs/manifest'
 import type { CommandContext } from '../command.js'
+import { BUILD_SCHEMA } from './build.js'
 
 /**
  * `cfs build --from-dump FILE -o MANIFEST [--store DIR]`: a composefs text dump (plain or gzip, `-` = stdin) becomes
@@ -43,6 +44,6 @@ export async function buildFromDump (args: Record<string, unknown>, ctx: Command
   return {
     manifest,
     digest,
-    json: { manifest: outPath, digest, bytes: bytes.length, entries, inodes: numberInodes(manifest).size },
+    json: { schema: BUILD_SCHEMA, from: 'dump', manifest: outPath, digest, bytes: bytes.length, entries, inodes: numberInodes(manifest).size },
   }
 }

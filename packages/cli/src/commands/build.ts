@@ -7,8 +7,12 @@ import { isExternal, walkDepthFirst, type Manifest } from '@cfs/manifest'
 import { DEFAULT_MAX_RATIO, DEFAULT_MAX_SIZE, RATIO_FLOOR, parsePlatform, type DecompressLimits } from '@cfs/oci'
 import { Store, defaultStorePath, sealObject, writeFileAtomic } from '@cfs/store'
 import type { CommandContext, CommandSpec } from '../command.js'
-import type { Io } from '../io.js'
+import { startProgress } from '../progress.js'
+import { warn } from '../warn.js'
 import { buildFromDump } from './build-from-dump.js'
+
+/** Version of the `cfs build --json` document (docs/cli.md), also with --from-dump; bumped only on an incompatible change. */
+export const BUILD_SCHEMA = 'cfs.build/1'
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }
 
@@ -39,21 +43,6 @@ export function defaultOutput (input: string): string {
   const abs = path.resolve(input)
   const stripped = abs.replace(/(\.tar(\.gz|\.zst|\.zstd)?|\.tgz|\.tzst)$/, '')
   return (stripped === abs ? abs.replace(/\/+$/, '') : stripped) + '.cfsm'
-}
-
-function progressBar (io: Io, total: number | undefined): { tick: (n: number) => void, done: () => void } | undefined {
-  if (io.stderr.isTTY !== true) return undefined
-  let seen = 0
-  let last = 0
-  const mb = (n: number): string => (n / 1e6).toFixed(0)
-  const draw = (): void => {
-    const pct = total !== undefined && total > 0 ? ` ${Math.min(100, Math.floor(seen * 100 / total))}%` : ''
-    io.stderr.write(`\rcfs build: ${mb(seen)}${total !== undefined ? ' / ' + mb(total) : ''} MB${pct}   `)
-  }
-  return {
-    tick: (n) => { seen += n; const now = Date.now(); if (now - last > 100) { last = now; draw() } },
-    done: () => { draw(); io.stderr.write('\n') },
-  }
 }
 
 export const buildCommand: CommandSpec = {
@@ -113,8 +102,9 @@ export const buildCommand: CommandSpec = {
     const storeDir = typeof args.store === 'string' ? path.resolve(ctx.io.cwd, args.store) : defaultStorePath(ctx.io.env)
     const store = await Store.open(storeDir, { create: true })
 
+    // an image file gives a byte total (its layers are most of it); a directory or stdin has none, so no ETA
     const total = inputPath === undefined ? undefined : await fs.stat(inputPath).then(s => s.isFile() ? s.size : undefined, () => undefined)
-    const bar = ctx.json ? undefined : progressBar(ctx.io, total)
+    const progress = startProgress(ctx.io, { label: 'cfs build', unit: 'files', quiet: ctx.quiet, json: ctx.json, ...(total !== undefined ? { totalBytes: total } : {}) })
     let result
     try {
       result = await buildImage(inputPath ?? (ctx.io.stdin as AsyncIterable<Uint8Array>), {
@@ -122,15 +112,17 @@ export const buildCommand: CommandSpec = {
         ...(platform !== undefined ? { platform } : {}),
         exclude,
         limits,
-        ...(bar !== undefined ? { onProgress: bar.tick } : {}),
+        onProgress: progress.add,
       })
-    } finally { bar?.done() } // ends the progress line, so an error prints on a line of its own
+    } finally { progress.end() } // erases the bar, so an error prints on a line of its own
     await writeFileAtomic(output, result.bytes)
+    progress.finish()
     const s = result.stats
     const sealed = args.seal === true ? await sealObjects(store, result.manifest, ctx) : undefined
     return await addErofs(result.manifest, args, ctx.io.cwd, {
       text: result.digest,
       json: {
+        schema: BUILD_SCHEMA,
         digest: result.digest,
         manifest: output,
         store: store.root,
@@ -170,7 +162,7 @@ async function sealObjects (store: Store, manifest: Manifest, ctx: CommandContex
     } catch (err) {
       if (err instanceof CfsError && err.code === 'ERR_CFS_VERITY_UNSUPPORTED') {
         const reason = err.message + (err.hint === undefined ? '' : `; ${err.hint}`)
-        if (!ctx.json) ctx.io.stderr.write(`cfs build: not sealed: ${reason}\n`)
+        warn(ctx, `objects not sealed: ${reason}`)
         return { supported: false, sealed, already, reason }
       }
       throw err

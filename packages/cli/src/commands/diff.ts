@@ -31,7 +31,7 @@ export const diffCommand: CommandSpec = {
       requiresArg: true,
       describe: 'only show changes at or below this absolute path (repeatable; written as cfs diff prints paths, \\xNN for a raw byte)',
     })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'print nothing; only the exit status tells' })
+    .option('quiet', { type: 'boolean', describe: 'print nothing; only the exit status tells' })
     .option('store', { type: 'string', describe: 'store that image sides are built into and kept in (default: $CFS_STORE, $XDG_DATA_HOME/cfs, ~/.local/share/cfs)' })
     .option('no-store', { type: 'boolean', describe: 'build image sides into a temporary store, removed afterwards' })
     .option('html', { type: 'string', requiresArg: true, describe: 'also write a self-contained HTML page of the changed subtrees (sized by bytes changed)' })

@@ -50,6 +50,6 @@ export const dumpCommand: CommandSpec = {
       throw fromSystemError(err, 'cannot write dump', out)
     }
     const size = (await fs.promises.stat(out)).size
-    return { text: '', json: { output: out, bytes: size } }
+    return { text: '', json: { schema: 'cfs.dump/1', output: out, bytes: size } }
   },
 }

@@ -37,7 +37,7 @@ export const exportErofsCommand: CommandSpec = {
     const printDigest = args['print-digest'] === true
     return {
       text: printDigest ? digest : `wrote ${out} (${size} bytes)`,
-      json: { image: out, size, digest },
+      json: { schema: 'cfs.export-erofs/1', image: out, size, digest },
     }
   },
 }

@@ -28,4 +28,5 @@ export const commands: CommandEntry[] = [
   { command: 'gc', describe: 'remove objects that no kept image references, and cached kernel images of images no longer kept', load: async () => (await import('./gc.js')).gcCommand },
   { command: 'fsck', describe: 'check every object and image in the store against its name; find stray and leftover temp files', load: async () => (await import('./fsck.js')).fsckCommand },
   { command: 'store <action>', describe: 'manage the object store: `seal` enables kernel fs-verity on every object', load: async () => (await import('./store.js')).storeCommand },
+  { command: 'completion', describe: 'print a bash completion script for cfs (commands, options and their values)', load: async () => (await import('./completion.js')).completionCommand },
 ]

@@ -4,6 +4,9 @@ import { mountImageInBackground, serveImage } from '@cfs/mount'
 import { CfsError } from '@cfs/errors'
 import type { CommandSpec } from '../command.js'
 
+/** Version of the `cfs mount --json` document (docs/cli.md). */
+export const MOUNT_SCHEMA = 'cfs.mount/1'
+
 export const mountCommand: CommandSpec = {
   command: 'mount <manifest> <mountpoint>',
   describe: 'mount an image read-only (FUSE, or the kernel\'s EROFS + overlayfs; needs root)',
@@ -34,7 +37,7 @@ export const mountCommand: CommandSpec = {
       })
       return {
         text: `mounted ${String(args.manifest)} at ${m.mountpoint} (kernel: ${m.loopDevice}, image ${m.imageReused ? 'reused' : 'written'}: ${m.image})`,
-        json: { backend: 'kernel', ...m },
+        json: { schema: MOUNT_SCHEMA, backend: 'kernel', ...m },
       }
     }
     if (args.verity === true) throw new CfsError('ERR_CFS_USAGE', '--verity belongs to the kernel backend', { hint: 'use --verify with the FUSE backend' })
@@ -48,9 +51,9 @@ export const mountCommand: CommandSpec = {
       const mounted = await serveImage(opts, (m) => {
         if (!ctx.json) ctx.io.stderr.write(`cfs: serving ${opts.manifestPath} at ${m.mountpoint}; Ctrl-C or cfs umount to stop\n`)
       })
-      return { text: `unmounted ${mounted.mountpoint}`, json: { mountpoint: mounted.mountpoint, pid: process.pid, unmounted: true } }
+      return { text: `unmounted ${mounted.mountpoint}`, json: { schema: MOUNT_SCHEMA, backend: 'fuse', mountpoint: mounted.mountpoint, pid: process.pid, unmounted: true } }
     }
     const r = await mountImageInBackground(opts)
-    return { text: `mounted ${opts.manifestPath} at ${r.mountpoint} (server pid ${r.pid})`, json: { backend: 'fuse', mountpoint: r.mountpoint, pid: r.pid } }
+    return { text: `mounted ${opts.manifestPath} at ${r.mountpoint} (server pid ${r.pid})`, json: { schema: MOUNT_SCHEMA, backend: 'fuse', mountpoint: r.mountpoint, pid: r.pid } }
   },
 }

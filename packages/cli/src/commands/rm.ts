@@ -2,6 +2,9 @@ import { removeImage, resolveImage } from '@cfs/store'
 import type { CommandSpec } from '../command.js'
 import { openStore, withStoreOption } from '../store-option.js'
 
+/** Version of the `cfs rm --json` document (docs/cli.md). */
+export const RM_SCHEMA = 'cfs.rm/1'
+
 export const rmCommand: CommandSpec = {
   command: 'rm <digest..>',
   describe: 'stop keeping images; cfs gc then frees objects nothing else uses',
@@ -14,6 +17,6 @@ export const rmCommand: CommandSpec = {
     // resolve all first, so a typo in the last argument removes nothing
     const digests = [...new Set(await Promise.all(wanted.map(async w => await resolveImage(store, w))))]
     for (const d of digests) await removeImage(store, d)
-    return { text: digests.map(d => `removed ${d}`).join('\n'), json: { schema: 'cfs.rm/1', store: store.root, removed: digests } }
+    return { text: digests.map(d => `removed ${d}`).join('\n'), json: { schema: RM_SCHEMA, store: store.root, removed: digests } }
   },
 }

@@ -1,7 +1,8 @@
 import { sealStore } from '@cfs/store'
 import type { CommandSpec } from '../command.js'
-import { progressBar } from '../progress.js'
+import { startProgress } from '../progress.js'
 import { openStore, withStoreOption } from '../store-option.js'
+import { warn } from '../warn.js'
 
 export const storeCommand: CommandSpec = {
   command: 'store <action>',
@@ -11,12 +12,11 @@ export const storeCommand: CommandSpec = {
   examples: [['cfs store seal', 'make objects read-only and kernel-checked; cfs verify then asks the kernel instead of re-hashing']],
   handler: async (args, ctx) => {
     const store = await openStore(args, ctx.io)
-    const bar = progressBar(ctx.io, 'sealing')
+    // the result line is the summary: a bar while sealing, no summary line
+    const progress = startProgress(ctx.io, { label: 'cfs store seal', unit: 'objects', quiet: ctx.quiet, json: ctx.json, bytes: false, summary: false })
     let r
-    try { r = await sealStore(store, { onProgress: bar.update }) } finally { bar.end() }
-    if (!r.supported) {
-      ctx.io.stderr.write(`cfs: warning: fs-verity is not available for store ${store.root}; objects stay unsealed and cfs verify re-hashes them (${r.reason ?? ''})\n`)
-    }
+    try { r = await sealStore(store, { onProgress: (items, totalItems) => progress.set({ items, totalItems }) }) } finally { progress.end() }
+    if (!r.supported) warn(ctx, `fs-verity is not available for store ${store.root}; objects stay unsealed and cfs verify re-hashes them (${r.reason ?? ''})`)
     const text = r.supported
       ? `sealed ${r.sealed} object(s), ${r.already} already sealed, in ${store.root}`
       : `not sealed: fs-verity unsupported for ${store.root}`

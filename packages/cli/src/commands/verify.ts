@@ -8,7 +8,7 @@ import { verifyManifest, type VerifyReport } from '@cfs/verify'
 import type { CommandSpec } from '../command.js'
 import { formatBytes } from '../format.js'
 import type { Io } from '../io.js'
-import { progressBar } from '../progress.js'
+import { startProgress } from '../progress.js'
 import { jobsOf, openStore, withJobsOption, withStoreOption } from '../store-option.js'
 
 /** Version of the `cfs verify --json` document (docs/cli.md); bumped only on an incompatible change. */
@@ -41,16 +41,23 @@ export const verifyCommand: CommandSpec = {
     }
     const manifest = decodeManifest(bytes)
     const store = await openStore(args, ctx.io)
-    const bar = progressBar(ctx.io, 'verifying')
+    const progress = startProgress(ctx.io, { label: 'cfs verify', unit: 'objects', quiet: ctx.quiet, json: ctx.json })
     let report: VerifyReport
     try {
-      report = await verifyManifest(manifest, store, { jobs: jobsOf(args), kernel: args.rehash === true ? 'never' : 'auto', onProgress: bar.update })
-    } finally { bar.end() }
-    if (!report.ok) {
-      const missing = report.findings.filter(f => f.problem === 'missing').length
-      ctx.io.stderr.write(`cfs: ${report.findings.length} problem(s) in ${report.objects} objects of ${source} (${missing} missing); see the report [ERR_CFS_OBJECT_CORRUPT]\n`)
+      report = await verifyManifest(manifest, store, {
+        jobs: jobsOf(args),
+        kernel: args.rehash === true ? 'never' : 'auto',
+        onProgress: (items, totalItems, bytes, totalBytes) => progress.set({ items, totalItems, bytes, totalBytes }),
+      })
+    } finally { progress.end() }
+    progress.finish()
+    const missing = report.findings.filter(f => f.problem === 'missing').length
+    return {
+      exitCode: report.ok ? ExitCode.OK : ExitCode.MISMATCH,
+      ...(report.ok ? {} : { error: new CfsError('ERR_CFS_OBJECT_CORRUPT', `${report.findings.length} problem(s) in ${report.objects} objects of ${source} (${missing} missing)`, { hint: 'see the report' }) }),
+      text: textOf(report, source, digest),
+      json: jsonOf(report, source, digest, store),
     }
-    return { exitCode: report.ok ? ExitCode.OK : ExitCode.MISMATCH, text: textOf(report, source, digest), json: jsonOf(report, source, digest, store) }
   },
 }
 

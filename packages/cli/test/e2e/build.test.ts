@@ -46,7 +46,8 @@ describe('cfs build', () => {
   it('builds the quick-start fixture into the default store, writes the manifest beside it, prints its digest', async () => {
     fs.copyFileSync(fixturePath('images/docker-archive.tar'), path.join(tmp, 'image.tar'))
     const r = await cfs(['build', 'image.tar'])
-    expect(r.stderr).toBe('')
+    // stderr is a pipe: no bar, one summary line
+    expect(r.stderr).toMatch(/^cfs build: \d+ files, [\d.]+ (B|KiB|MiB) in [\d.]+ s \([^)]+\)\n$/)
     expect(r.code).toBe(0)
     const manifest = path.join(tmp, 'image.cfsm')
     expect(r.stdout).toBe(sha256(manifest) + '\n')

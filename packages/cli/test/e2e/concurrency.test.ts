@@ -52,7 +52,7 @@ describe('concurrent builds and gc in one store', () => {
     for (let j = 0; j < 50; j++) unused.add(await hex(crypto.randomBytes(3000)))
 
     const targets = [0, 0, 1, 2, 3]
-    const builds = targets.map((k, n) => cfs(['build', images[k]!, '-o', path.join(tmp, `o${n}.cfsm`), '--store', storeDir]))
+    const builds = targets.map((k, n) => cfs(['build', images[k]!, '-o', path.join(tmp, `o${n}.cfsm`), '--store', storeDir, '--quiet']))
     const leases = path.join(storeDir, 'leases')
     const t0 = Date.now()
     while (fs.readdirSync(leases).length === 0 && Date.now() - t0 < 30_000) await new Promise(resolve => setTimeout(resolve, 10))
@@ -63,7 +63,7 @@ describe('concurrent builds and gc in one store', () => {
     expect([gcRan.code, gcRan.stderr]).toEqual([0, ''])
 
     const manifests = targets.map((_k, n) => path.join(tmp, `o${n}.cfsm`))
-    const verified = await Promise.all(manifests.map(async m => await cfs(['verify', m, '--store', storeDir]).done))
+    const verified = await Promise.all(manifests.map(async m => await cfs(['verify', m, '--store', storeDir, '--quiet']).done))
     expect(verified.map(r => [r.code, r.stderr])).toEqual(targets.map(() => [0, '']))
     // the two builds of image 0 agree
     expect(fs.readFileSync(manifests[0]!).equals(fs.readFileSync(manifests[1]!))).toBe(true)

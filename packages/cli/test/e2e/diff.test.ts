@@ -94,7 +94,7 @@ describe('cfs diff', () => {
     const r = await cfs('diff', '--json', 'a.cfsm', 'b.cfsm')
     expect(r.code).toBe(6)
     const j = JSON.parse(r.stdout) as { schema: string, identical: boolean, summary: { changedBytes: number }, changes: Array<Record<string, unknown>> }
-    expect(j.schema).toBe('cfs-diff/1')
+    expect(j.schema).toBe('cfs.diff/1')
     expect(j.identical).toBe(false)
     expect(j.summary.changedBytes).toBe(10002)
     expect(j.changes.map(c => `${String(c.status)} ${String(c.path)}`)).toEqual([

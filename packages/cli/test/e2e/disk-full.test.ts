@@ -68,7 +68,7 @@ describe('cfs build on a full disk', () => {
     expect(fsck.findings).toEqual([])
 
     execFileSync('mount', ['-o', 'remount,size=32m', mnt])
-    const ok = await cfs(['build', image, '-o', out, '--store', storeDir])
+    const ok = await cfs(['build', image, '-o', out, '--store', storeDir, '--quiet'])
     expect([ok.code, ok.stderr]).toEqual([0, ''])
     expect((await cfs(['verify', out, '--store', storeDir])).code).toBe(0)
   }, 60_000)

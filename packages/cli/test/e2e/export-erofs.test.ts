@@ -86,7 +86,7 @@ describe('cfs export-erofs', () => {
     const out = path.join(dir, 'ex2-json.erofs')
     const r = await cfs('export-erofs', manifestFile, out, '--json')
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout)).toEqual({ image: out, size: 24576, digest: 'dcf755909bcfc7489813f43451710c2202e0c7c07e51384b4328857e900081de' })
+    expect(JSON.parse(r.stdout)).toEqual({ schema: 'cfs.export-erofs/1', image: out, size: 24576, digest: 'dcf755909bcfc7489813f43451710c2202e0c7c07e51384b4328857e900081de' })
   })
 
   it('rejects a format version above 1 with the usage exit code', async () => {

@@ -160,7 +160,8 @@ async function runCase (name: string, c: Case, i: number): Promise<void> {
   const skip = [store, output]
   const before = snapshot(dir, skip)
   const env = { PATH: process.env.PATH, HOME: path.join(dir, 'home'), TMPDIR: path.join(dir, 'home'), ...c.env }
-  const argv = [BIN, 'build', c.stdin === true ? '-' : c.fixture, '-o', output, '--store', store, ...(c.args ?? [])]
+  // --quiet: no summary line, so a warning would be all that stderr holds
+  const argv = [BIN, 'build', c.stdin === true ? '-' : c.fixture, '-o', output, '--store', store, '--quiet', ...(c.args ?? [])]
   const r = await new Promise<{ code: number, stdout: string, stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, argv, { env, cwd: path.join(dir, 'work'), stdio: [c.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
     let stdout = ''

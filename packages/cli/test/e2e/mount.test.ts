@@ -76,8 +76,9 @@ describeFuse('cfs mount / cfs umount', () => {
     const mnt = newMountpoint()
     const r = await cfs('mount', manifestPath, mnt, '--store', storeDir, '--json')
     expect(r).toMatchObject({ code: 0 })
-    const { pid, mountpoint } = JSON.parse(r.stdout) as { pid: number, mountpoint: string }
+    const { pid, mountpoint, schema } = JSON.parse(r.stdout) as { pid: number, mountpoint: string, schema: string }
     expect(mountpoint).toBe(mnt)
+    expect(schema).toBe('cfs.mount/1')
     expect(fs.readFileSync(path.join(mnt, 'hello.txt'), 'utf8')).toBe('hello\n')
     expect(fs.readFileSync(path.join(mnt, 'data')).length).toBe(10000)
     expect(mountTypeAt(mnt)).toBe('fuse.cfs')
@@ -115,7 +116,7 @@ describeFuse('cfs mount / cfs umount', () => {
     try {
       const r = await cfs('umount', mnt, '--json')
       expect(r.code).toBe(0)
-      expect(JSON.parse(r.stdout)).toEqual({ backend: 'fuse', mountpoint: mnt, lazy: true })
+      expect(JSON.parse(r.stdout)).toEqual({ schema: 'cfs.umount/1', backend: 'fuse', mountpoint: mnt, lazy: true })
       expect(mountTypeAt(mnt)).toBeUndefined()
       expect(alive(pid)).toBe(true)
     } finally { user.kill('SIGKILL') }

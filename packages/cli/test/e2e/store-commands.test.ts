@@ -54,7 +54,9 @@ describe('cfs verify, fsck, gc, images, rm, store seal', () => {
   it('verify: exit 0 on a clean store, with text and a JSON report naming the method', async () => {
     const img = await makeImage(store, dir, 'm.cfsm', { a: content(1, 5000), b: content(2, 100) })
     const text = await cfs('verify', img.file, '--store', storeDir)
-    expect(text).toMatchObject({ code: 0, stderr: '' })
+    expect(text.code).toBe(0)
+    expect(text.stderr).toMatch(/^cfs verify: 2 objects, 5\.0 KiB in [\d.]+ s \([^)]+\)\n$/)
+    expect(await cfs('verify', img.file, '--store', storeDir, '--quiet')).toMatchObject({ code: 0, stderr: '' })
     expect(text.stdout).toContain('ok: ')
     expect(text.stdout).toContain('checked by re-hashing')
     const json = await cfs('verify', img.file, '--store', storeDir, '--json', '--expect', img.digest)
@@ -160,7 +162,10 @@ describe('cfs verify, fsck, gc, images, rm, store seal', () => {
     const out = JSON.parse(r.stdout) as { supported: boolean, sealed: number }
     if (out.supported) { console.warn(`skipped: ${os.tmpdir()} supports fs-verity here`); return }
     expect(out.sealed).toBe(0)
-    expect(r.stderr).toContain('warning: fs-verity is not available')
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(JSON.parse(r.stderr)).toMatchObject({ schema: 'cfs.warning/1', warning: { message: expect.stringContaining('fs-verity is not available') } })
+    const text = await cfs('store', 'seal', '--store', storeDir)
+    expect(text.code).toBe(0)
+    expect(text.stderr).toMatch(/^cfs: warning: fs-verity is not available .*\n$/)
   })
 })
