@@ -10,4 +10,4 @@ const b = image(file('motd', 'hello, world\n', 0o600), file('new', 'hi\n'))
 const result = diffManifests(a, b, { ignore: ['mtime'] })
 for (const c of result.changes) console.log(c.kind, escapeBytes(c.path), c.attributes.map(x => x.attribute))
 // modified /motd [ 'content', 'size', 'mode' ]   added /new []   removed /old []
-console.log(result.identical, summarizeDiff(result).changedBytes, diffToJson(result).schema)   // false 26 'cfs-diff/1'
+console.log(result.identical, summarizeDiff(result).changedBytes, diffToJson(result).schema)   // false 26 'cfs.diff/1'
