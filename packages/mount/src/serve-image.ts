@@ -16,18 +16,24 @@ export async function holdMount (mounted: MountedImage): Promise<void> {
 /**
  * Mounts and serves until unmounted, like `mountImage` + `holdMount`, but a signal that arrives while mounting is
  * not lost: the image is unmounted as soon as it is up. `onMounted` runs once the mount is ready.
+ * One listener covers both phases: removing the last listener restores the default action (death by signal),
+ * so swapping listeners would open a window in which a Ctrl-C kills the server and leaves its mount behind.
  */
 export async function serveImage (opts: MountImageOptions, onMounted: (m: MountedImage) => void = () => {}): Promise<MountedImage> {
   let stopped = false
-  const early = (): void => { stopped = true }
-  for (const s of SIGNALS) process.on(s, early)
-  let mounted: MountedImage
+  let mounted: MountedImage | undefined
+  const onSignal = (): void => {
+    stopped = true
+    mounted?.unmount().catch(() => {})
+  }
+  for (const s of SIGNALS) process.on(s, onSignal)
   try {
     mounted = await mountImage(opts)
+    onMounted(mounted)
+    if (stopped) await mounted.unmount()
+    await mounted.closed
+    return mounted
   } finally {
-    for (const s of SIGNALS) process.off(s, early)
+    for (const s of SIGNALS) process.off(s, onSignal)
   }
-  onMounted(mounted)
-  if (stopped) await mounted.unmount(); else await holdMount(mounted)
-  return mounted
 }

@@ -134,6 +134,17 @@ describeFuse('cfs mount / cfs umount', () => {
     expect(mountTypeAt(mnt)).toBeUndefined()
   }, 120000) // two node start-ups and a FUSE init: on a loaded 2-core machine this alone took over 60 s
 
+  it('a Ctrl-C the moment the mount appears still unmounts and exits 0', async () => {
+    // the signal lands while the server is finishing its start-up (where a listener swap once let it kill the process)
+    const mnt = newMountpoint()
+    const child = spawn(process.execPath, [BIN, 'mount', manifestPath, mnt, '--store', storeDir, '--foreground'], { stdio: 'ignore' })
+    const exited = new Promise<number | null>(resolve => child.once('exit', resolve))
+    for (const t0 = Date.now(); mountTypeAt(mnt) === undefined && Date.now() - t0 < 60000;) await new Promise(resolve => setImmediate(resolve))
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(mountTypeAt(mnt)).toBeUndefined()
+  }, 120000)
+
   it('reports bad mount points and non-mounts with their exit codes', async () => {
     const missing = await cfs('mount', manifestPath, path.join(dir, 'nowhere'), '--store', storeDir)
     expect(missing.code).toBe(4)
