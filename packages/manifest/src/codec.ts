@@ -19,7 +19,7 @@ import { inodeProblem, nameProblem, xattrsProblem, MTIME_SEC_MAX, PAYLOAD_MAX, U
 import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, type Inode, type Manifest, type Node, type Xattr } from './model.js'
 
 export const MANIFEST_MAGIC = Buffer.from('CFSM', 'latin1')
-export const MANIFEST_VERSION = 2
+export const MANIFEST_VERSION = 3
 const HEADER_SIZE = 5
 
 /** The compressed columns, in body order. */
@@ -30,7 +30,7 @@ type Column = typeof COLUMNS[number]
 const BODY_ITEMS = 2 + 2 * COLUMNS.length + 1
 
 /** Fixed brotli settings: part of the format, since the compressed bytes are part of the manifest digest. */
-export const BROTLI_QUALITY = 5
+export const BROTLI_QUALITY = 4
 export const BROTLI_LGWIN = 22
 /** Decompressed columns may total at most this plus EXPANSION_MAX times the body size. */
 export const RAW_BASE_MAX = 16 * 1024 * 1024
