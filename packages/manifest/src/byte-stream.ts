@@ -9,7 +9,10 @@ import { CfsError } from '@cfs/errors'
 export const MAX_VARINT = Number.MAX_SAFE_INTEGER
 
 export function zigzag (n: number): number { return n >= 0 ? n * 2 : -n * 2 - 1 }
-export function unzigzag (z: number): number { return z % 2 === 0 ? z / 2 : -(z + 1) / 2 }
+export function unzigzag (z: number): number {
+  if (z <= 0x7fffffff) return (z >>> 1) ^ -(z & 1)
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2
+}
 
 export class ByteWriter {
   private buf: Buffer
@@ -27,13 +30,23 @@ export class ByteWriter {
   }
 
   uint (n: number): void {
-    this.reserve(8)
-    let v = n
-    while (v >= 0x80) {
-      this.buf[this.length++] = (v % 0x80) | 0x80
-      v = Math.floor(v / 0x80)
+    if (this.length + 8 > this.buf.length) this.reserve(8)
+    const buf = this.buf
+    let pos = this.length
+    if (n <= 0xffffffff) {
+      // 32-bit integer operations: the common case, and much cheaper than the division below
+      let v = n >>> 0
+      while (v >= 0x80) { buf[pos++] = (v & 0x7f) | 0x80; v >>>= 7 }
+      buf[pos++] = v
+    } else {
+      let v = n
+      while (v >= 0x80) {
+        buf[pos++] = (v % 0x80) | 0x80
+        v = Math.floor(v / 0x80)
+      }
+      buf[pos++] = v
     }
-    this.buf[this.length++] = v
+    this.length = pos
   }
 
   sint (n: number): void { this.uint(zigzag(n)) }
@@ -58,6 +71,31 @@ export class ByteWriter {
   /** A length-prefixed byte string. */
   lstring (s: string): void { this.uint(s.length); this.latin1(s) }
 
+  /**
+   * A front-coded name: varint length of the prefix shared with `prev`, the rest of `name`, NUL. Returns false
+   * when the rest holds NUL, `/` or a char above 0xff (the caller refuses the name; the prefix was `prev`'s).
+   */
+  frontCoded (prev: string, name: string): boolean {
+    const n = name.length
+    const max = prev.length < n ? prev.length : n
+    let k = 0
+    while (k < max && prev.charCodeAt(k) === name.charCodeAt(k)) k++
+    this.uint(k)
+    // a loop of charCodeAt beats a Buffer.write call for strings this short
+    if (this.length + n - k + 1 > this.buf.length) this.reserve(n - k + 1)
+    const buf = this.buf
+    let pos = this.length
+    let ok = true
+    for (let i = k; i < n; i++) {
+      const c = name.charCodeAt(i)
+      if (c === 0 || c === 0x2f || c > 0xff) ok = false
+      buf[pos++] = c
+    }
+    buf[pos++] = 0
+    this.length = pos
+    return ok
+  }
+
   /** A NUL-terminated byte string (which must hold no NUL). */
   cstring (s: string): void { this.latin1(s); this.reserve(1); this.buf[this.length++] = 0 }
 
@@ -75,6 +113,16 @@ export class ByteReader {
   }
 
   uint (): number {
+    // one-byte values (most indexes and flags) take the small inlinable path
+    const pos = this.pos
+    if (pos < this.buf.length) {
+      const b = this.buf[pos]!
+      if (b < 0x80) { this.pos = pos + 1; return b }
+    }
+    return this.uintLong()
+  }
+
+  private uintLong (): number {
     const buf = this.buf
     let result = 0
     let scale = 1

@@ -15,11 +15,11 @@ import { sha256, type Digest } from '@cfs/digest'
 import { ByteReader, ByteWriter } from './byte-stream.js'
 import { readEnvelope } from './read-envelope.js'
 import { hardlinkPrimaries } from './hardlinks.js'
-import { inodeProblem, nameProblem, xattrsProblem, PAYLOAD_MAX } from './invariants.js'
+import { inodeProblem, nameProblem, xattrsProblem, MTIME_SEC_MAX, PAYLOAD_MAX, U32_MAX } from './invariants.js'
 import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, type Inode, type Manifest, type Node, type Xattr } from './model.js'
 
 export const MANIFEST_MAGIC = Buffer.from('CFSM', 'latin1')
-export const MANIFEST_VERSION = 2
+export const MANIFEST_VERSION = 3
 const HEADER_SIZE = 5
 
 /** The compressed columns, in body order. */
@@ -30,7 +30,7 @@ type Column = typeof COLUMNS[number]
 const BODY_ITEMS = 2 + 2 * COLUMNS.length + 1
 
 /** Fixed brotli settings: part of the format, since the compressed bytes are part of the manifest digest. */
-export const BROTLI_QUALITY = 5
+export const BROTLI_QUALITY = 4
 export const BROTLI_LGWIN = 22
 /** Decompressed columns may total at most this plus EXPANSION_MAX times the body size. */
 export const RAW_BASE_MAX = 16 * 1024 * 1024
@@ -48,6 +48,8 @@ const PAYLOAD_HASHED = 2
 /** any other payload: a NUL-terminated byte string in the payloads column */
 const PAYLOAD_LITERAL = 3
 const FLAGS_MAX = 31
+/** st_mode type (mode >>> 12) → 1 for the seven file types */
+const VALID_TYPE = Uint8Array.from({ length: 16 }, (_, t) => [1, 2, 4, 6, 8, 10, 12].includes(t) ? 1 : 0)
 const OBJECT_PATH_RE = /^[0-9a-f]{2}\/[0-9a-f]{62}$/
 
 const packr = new Packr({ useRecords: false })
@@ -57,18 +59,8 @@ const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, b) => {
   const h = b.toString(16).padStart(2, '0')
   return h.charCodeAt(0) | h.charCodeAt(1) << 8
 })
-
-/** A node on the encoder's walk; paths are built only for error messages. */
-interface Entry { node: Node, parent: Entry | undefined, prev: string }
-
-function pathOf (at: Entry): string {
-  const parts: string[] = []
-  for (let e: Entry | undefined = at; e?.parent !== undefined; e = e.parent) parts.push(e.node.name)
-  return '/' + parts.reverse().join('/')
-}
-
-function treeInvalid (detail: string, at: Entry): never {
-  throw new CfsError('ERR_CFS_TREE_INVALID', `cannot encode manifest: ${detail} at ${JSON.stringify(pathOf(at))}`)
+function treeInvalid (detail: string, path: string): never {
+  throw new CfsError('ERR_CFS_TREE_INVALID', `cannot encode manifest: ${detail} at ${JSON.stringify(path)}`)
 }
 
 /** payload === objectPathOf(digest), compared digit by digit without building the path. */
@@ -83,6 +75,7 @@ function isObjectPathOf (payload: string, digest: Uint8Array): boolean {
   return true
 }
 
+/** Same keys and value bytes, in the same order; false for a value that is not a Uint8Array. */
 function sameXattrs (a: readonly Xattr[], b: readonly Xattr[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) {
@@ -90,7 +83,7 @@ function sameXattrs (a: readonly Xattr[], b: readonly Xattr[]): boolean {
     const y = b[i]!
     if (x.key !== y.key) return false
     if (x.value === y.value) continue
-    if (x.value.length !== y.value.length) return false
+    if (!(x.value instanceof Uint8Array) || x.value.length !== y.value.length) return false
     for (let j = 0; j < x.value.length; j++) if (x.value[j] !== y.value[j]) return false
   }
   return true
@@ -115,18 +108,241 @@ function intern<K> (table: Map<K, number>, key: K): number {
   return i
 }
 
-function sortedChildren (node: Node, at: Entry): Node[] {
+/**
+ * The object table being built: distinct 32-byte values in first-use order, found again by content through an
+ * open-addressing hash of their bytes (no string or Buffer per lookup).
+ */
+class ObjectIndex {
+  values = Buffer.allocUnsafe(32 * 1024)
+  count = 0
+  private slots = new Int32Array(2048)
+
+  private static hash (b: Uint8Array, off: number): number {
+    let h = 0x811c9dc5
+    for (let i = off; i < off + 32; i += 4) {
+      h = Math.imul(h ^ (b[i]! | b[i + 1]! << 8 | b[i + 2]! << 16 | b[i + 3]! << 24), 0x01000193)
+      h ^= h >>> 15
+    }
+    return h
+  }
+
+  /** Index of the 32 bytes at b[off..], or -1 when they are new (then they become entry `count - 1`). */
+  find (b: Uint8Array, off: number): number {
+    const slots = this.slots
+    const mask = slots.length - 1
+    const values = this.values
+    for (let s = ObjectIndex.hash(b, off) & mask; ; s = (s + 1) & mask) {
+      const e = slots[s]!
+      if (e === 0) break
+      const v = 32 * (e - 1)
+      let j = 0
+      while (j < 32 && values[v + j] === b[off + j]) j++
+      if (j === 32) return e - 1
+    }
+    if (32 * (this.count + 1) > values.length) {
+      const next = Buffer.allocUnsafe(values.length * 2)
+      values.copy(next, 0, 0, 32 * this.count)
+      this.values = next
+    }
+    const v = 32 * this.count
+    for (let j = 0; j < 32; j++) this.values[v + j] = b[off + j]!
+    this.count++
+    if (2 * this.count > slots.length) this.rehash(); else this.place(this.count)
+    return -1
+  }
+
+  private place (e: number): void {
+    const slots = this.slots
+    const mask = slots.length - 1
+    let s = ObjectIndex.hash(this.values, 32 * (e - 1)) & mask
+    while (slots[s] !== 0) s = (s + 1) & mask
+    slots[s] = e
+  }
+
+  private rehash (): void {
+    this.slots = new Int32Array(this.slots.length * 2)
+    for (let e = 1; e <= this.count; e++) this.place(e)
+  }
+
+  table (): Buffer { return this.values.subarray(0, 32 * this.count) }
+}
+
+/** Children in byte order of their names (a sorted copy when needed); throws on a repeated name. */
+function sortedChildren (enc: Encoder, node: Node): Node[] {
   const kids = node.children!
   let sorted = true
   for (let i = 1; i < kids.length; i++) if (!(kids[i - 1]!.name < kids[i]!.name)) { sorted = false; break }
-  const out = sorted ? kids : kids.slice().sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-  for (let i = 0; i < out.length; i++) {
-    const name = out[i]!.name
-    const p = nameProblem(name)
-    if (p !== undefined) treeInvalid(`${p}: ${JSON.stringify(name)}`, at)
-    if (i > 0 && out[i - 1]!.name === name) treeInvalid(`duplicate name ${JSON.stringify(name)}`, at)
+  if (sorted) return kids
+  const out = kids.slice().sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  for (let i = 1; i < out.length; i++) {
+    if (out[i - 1]!.name === out[i]!.name) treeInvalid(`duplicate name ${JSON.stringify(out[i]!.name)}`, enc.pathOf(node))
   }
   return out
+}
+
+const NO_NODES: Node[] = []
+
+/**
+ * One encoding: the walk state and the tables. A class rather than closures over `let`s, so the hot methods read
+ * fields of one object the JIT knows the shape of.
+ */
+class Encoder {
+  readonly col = Object.fromEntries(COLUMNS.map(c => [c, new ByteWriter()])) as Record<Column, ByteWriter>
+  readonly objects = new ObjectIndex()
+  readonly inodeIds = new Map<Inode, number>()
+  /**
+   * Hardlink groups whose primary (Node.hardlink) is not their first Node in depth-first order: that primary's
+   * link is written as `seen + id + 1` (above every plain link value), so trees without such groups cost nothing.
+   */
+  primaries: Map<Inode, Node> | undefined = undefined
+  readonly firstIsPrimary = new Set<Inode>()
+  readonly modes = new Map<number, number>()
+  readonly owners = new Map<string, number>()
+  readonly ownerList: Array<[number, number]> = []
+  readonly keys = new Map<string, number>()
+  readonly values = new Map<string, number>()
+  readonly sets = new Map<string, number>()
+  readonly setList: Array<Array<[number, number]>> = []
+  nodes = 0
+  prevSec = 0
+  // Neighbouring inodes usually share mode, owner and xattrs (labels follow directories): compare with the
+  // previous inode before paying for string keys and map lookups.
+  lastMode = -1
+  lastModeIndex = 0
+  lastUid = -1
+  lastGid = -1
+  lastOwner = 0
+  lastXattrs: Xattr[] = []
+  lastSet = 0
+  /** directories on the walk's path, the root first: error messages only */
+  readonly ancestors: Node[] = []
+
+  constructor (readonly root: Node) {}
+
+  pathOf (node: Node): string {
+    const parts: string[] = []
+    for (let i = 1; i < this.ancestors.length; i++) parts.push(this.ancestors[i]!.name)
+    if (node !== this.root) parts.push(node.name)
+    return '/' + parts.join('/')
+  }
+
+  private badName (node: Node): never {
+    treeInvalid(`${nameProblem(node.name) ?? 'name is not a byte string'}: ${JSON.stringify(node.name)}`, this.pathOf(node))
+  }
+
+  private addObject (b: Uint8Array, off: number): void {
+    const i = this.objects.find(b, off)
+    this.col.objects.uint(i + 1)
+  }
+
+  /** Writes one node's entries (and its inode's, when new); returns its children in walk order. */
+  visit (node: Node, prev: string): Node[] {
+    const col = this.col
+    const inode = node.inode
+    const isDir = (inode.mode & S_IFMT) === S_IFDIR
+    this.nodes++
+    const known = this.inodeIds.get(inode)
+    if (node !== this.root) {
+      // front coding: the prefix shared with the previous sibling, then the rest NUL-terminated
+      const name = node.name
+      const n = name.length
+      if (!col.names.frontCoded(prev, name) || n === 0 || n > NAME_MAX ||
+        (name.charCodeAt(0) === 0x2e && (n === 1 || (n === 2 && name.charCodeAt(1) === 0x2e)))) this.badName(node)
+      if (known !== undefined && isDir) treeInvalid('a directory inode is shared (directory hardlink)', this.pathOf(node))
+      const primaries = this.primaries
+      const latePrimary = known !== undefined && primaries !== undefined && !this.firstIsPrimary.has(inode) && primaries.get(inode) === node
+      col.links.uint(known === undefined ? 0 : latePrimary ? this.inodeIds.size + known + 1 : known + 1)
+    }
+    let children = NO_NODES
+    if (isDir) {
+      if (node.children !== undefined) children = sortedChildren(this, node)
+      col.dirs.uint(children.length)
+    } else if (node.children !== undefined) treeInvalid('a non-directory has children', this.pathOf(node))
+    if (known === undefined) {
+      if (this.primaries !== undefined && this.primaries.get(inode) === node) this.firstIsPrimary.add(inode)
+      this.inodeIds.set(inode, this.inodeIds.size)
+      let subdirs = 0
+      for (let i = 0; i < children.length; i++) if ((children[i]!.inode.mode & S_IFMT) === S_IFDIR) subdirs++
+      this.addInode(inode, node, isDir ? 2 + subdirs : 1)
+    }
+    return children
+  }
+
+  private addInode (inode: Inode, node: Node, expectedNlink: number): void {
+    const col = this.col
+    let xattrs = inode.xattrs
+    // the previous inode's xattrs were checked: the same keys and bytes need no second look
+    const same = xattrs.length > 0 && sameXattrs(xattrs, this.lastXattrs)
+    if (xattrs.length > 0 && !same && xattrsProblem(xattrs) !== undefined) {
+      xattrs = xattrs.slice().sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+      const p = xattrsProblem(xattrs)
+      if (p !== undefined) treeInvalid(p, this.pathOf(node))
+    }
+    const problem = inodeProblem(inode, false)
+    if (problem !== undefined) treeInvalid(problem, this.pathOf(node))
+    const mode = inode.mode
+    if (mode !== this.lastMode) { this.lastModeIndex = intern(this.modes, mode); this.lastMode = mode }
+    col.modes.uint(this.lastModeIndex)
+    if (inode.uid !== this.lastUid || inode.gid !== this.lastGid) {
+      const ownerKey = `${inode.uid}:${inode.gid}`
+      let owner = this.owners.get(ownerKey)
+      if (owner === undefined) { owner = this.owners.size; this.owners.set(ownerKey, owner); this.ownerList.push([inode.uid, inode.gid]) }
+      this.lastUid = inode.uid
+      this.lastGid = inode.gid
+      this.lastOwner = owner
+    }
+    col.owners.uint(this.lastOwner)
+    col.nlinks.sint(inode.nlink - expectedNlink)
+    col.rdevs.uint(inode.rdev)
+    col.mtimes.sint(inode.mtimeSec - this.prevSec)
+    this.prevSec = inode.mtimeSec
+    col.nsecs.uint(inode.mtimeNsec)
+    col.sizes.uint(inode.size)
+    if (xattrs.length === 0) col.xattrs.uint(0)
+    else if (same) col.xattrs.uint(this.lastSet)
+    else this.addXattrSet(xattrs)
+    let flags = 0
+    const digest = inode.digest
+    if (digest !== undefined) { flags |= FLAG_DIGEST; this.addObject(digest, 0) }
+    if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
+    if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
+    const payload = inode.payload
+    if (payload !== undefined) {
+      if (digest !== undefined && isObjectPathOf(payload, digest)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
+      else if (OBJECT_PATH_RE.test(payload)) {
+        flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
+        this.addObject(Buffer.from(payload.slice(0, 2) + payload.slice(3), 'hex'), 0)
+      } else { flags |= PAYLOAD_LITERAL << PAYLOAD_SHIFT; col.payloads.cstring(payload) }
+    }
+    col.flags.uint(flags)
+  }
+
+  private addXattrSet (xattrs: Xattr[]): void {
+    const pairs: Array<[number, number]> = []
+    let id = ''
+    for (const x of xattrs) {
+      const k = intern(this.keys, x.key)
+      const v = intern(this.values, Buffer.from(x.value.buffer, x.value.byteOffset, x.value.byteLength).toString('latin1'))
+      pairs.push([k, v])
+      id += `${k},${v};`
+    }
+    let i = this.sets.get(id)
+    if (i === undefined) { i = this.sets.size; this.sets.set(id, i); this.setList.push(pairs) }
+    this.lastXattrs = xattrs
+    this.lastSet = i + 1
+    this.col.xattrs.uint(this.lastSet)
+  }
+
+  writeTables (): void {
+    const t = this.col.tables
+    t.uint(this.modes.size); for (const m of this.modes.keys()) t.uint(m)
+    t.uint(this.owners.size)
+    for (const [u, g] of this.ownerList) { t.uint(u); t.uint(g) }
+    t.uint(this.keys.size); for (const k of this.keys.keys()) t.lstring(k)
+    t.uint(this.values.size); for (const v of this.values.keys()) t.lstring(v)
+    t.uint(this.setList.length)
+    for (const pairs of this.setList) { t.uint(pairs.length); for (const [k, v] of pairs) { t.uint(k); t.uint(v) } }
+  }
 }
 
 /**
@@ -135,161 +351,40 @@ function sortedChildren (node: Node, at: Entry): Node[] {
  * shared. Throws ERR_CFS_TREE_INVALID for a tree composefs could not hold (see invariants.ts).
  */
 export function encodeManifest (manifest: Manifest): Uint8Array {
-  const col = Object.fromEntries(COLUMNS.map(c => [c, new ByteWriter()])) as Record<Column, ByteWriter>
-  const objectTable = new ByteWriter()
-  const objects = new Map<string, number>()
-  // Identical files share one object, so each 32-byte value is stored once; a reference is 0 for "the next new
-  // entry" (the table is in first-use order) or 1 + the index of an earlier one.
-  const addObject = (key: string): void => {
-    const i = objects.get(key)
-    if (i !== undefined) { col.objects.uint(i + 1); return }
-    objects.set(key, objects.size)
-    objectTable.latin1(key)
-    col.objects.uint(0)
-  }
-  const inodeIds = new Map<Inode, number>()
-  // Hardlink groups whose primary (Node.hardlink) is not their first Node in depth-first order: that primary's
-  // link is written as `seen + id + 1` (above every plain link value), so trees without such groups cost nothing.
-  let primaries: Map<Inode, Node> | undefined
-  for (const stack = [manifest.root]; stack.length > 0 && primaries === undefined;) {
+  const root = manifest.root
+  const enc = new Encoder(root)
+  for (const stack = [root]; stack.length > 0 && enc.primaries === undefined;) {
     const n = stack.pop()!
-    if (n.hardlink === true) primaries = hardlinkPrimaries(manifest)
+    if (n.hardlink === true) enc.primaries = hardlinkPrimaries(manifest)
     if (n.children !== undefined) for (const c of n.children) stack.push(c)
   }
-  const firstIsPrimary = new Set<Inode>()
-  const modes = new Map<number, number>()
-  const owners = new Map<string, number>()
-  const ownerList: Array<[number, number]> = []
-  const keys = new Map<string, number>()
-  const values = new Map<string, number>()
-  const sets = new Map<string, number>()
-  const setList: Array<Array<[number, number]>> = []
-  let nodes = 0
-  let prevSec = 0
-  // Neighbouring inodes usually share owner and xattrs (labels follow directories): compare with the previous
-  // inode before paying for string keys and map lookups.
-  let lastUid = -1
-  let lastGid = -1
-  let lastOwner = 0
-  let lastXattrs: Xattr[] = []
-  let lastSet = 0
-
-  const addInode = (inode: Inode, at: Entry, subdirs: number): void => {
-    let xattrs = inode.xattrs
-    if (xattrs.length > 0 && xattrsProblem(xattrs) !== undefined) {
-      xattrs = xattrs.slice().sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-      const p = xattrsProblem(xattrs)
-      if (p !== undefined) treeInvalid(p, at)
-    }
-    const problem = inodeProblem(inode, false)
-    if (problem !== undefined) treeInvalid(problem, at)
-    const isDir = (inode.mode & S_IFMT) === S_IFDIR
-    col.modes.uint(intern(modes, inode.mode))
-    if (inode.uid !== lastUid || inode.gid !== lastGid) {
-      const ownerKey = `${inode.uid}:${inode.gid}`
-      let owner = owners.get(ownerKey)
-      if (owner === undefined) { owner = owners.size; owners.set(ownerKey, owner); ownerList.push([inode.uid, inode.gid]) }
-      lastUid = inode.uid
-      lastGid = inode.gid
-      lastOwner = owner
-    }
-    col.owners.uint(lastOwner)
-    col.nlinks.sint(inode.nlink - (isDir ? 2 + subdirs : 1))
-    col.rdevs.uint(inode.rdev)
-    col.mtimes.sint(inode.mtimeSec - prevSec)
-    prevSec = inode.mtimeSec
-    col.nsecs.uint(inode.mtimeNsec)
-    col.sizes.uint(inode.size)
-    if (xattrs.length === 0) { col.xattrs.uint(0) } else if (sameXattrs(xattrs, lastXattrs)) { col.xattrs.uint(lastSet) } else {
-      const pairs: Array<[number, number]> = []
-      let id = ''
-      for (const x of xattrs) {
-        const k = intern(keys, x.key)
-        const v = intern(values, Buffer.from(x.value.buffer, x.value.byteOffset, x.value.byteLength).toString('latin1'))
-        pairs.push([k, v])
-        id += `${k},${v};`
-      }
-      let i = sets.get(id)
-      if (i === undefined) { i = sets.size; sets.set(id, i); setList.push(pairs) }
-      lastXattrs = xattrs
-      lastSet = i + 1
-      col.xattrs.uint(lastSet)
-    }
-    let flags = 0
-    const digest = inode.digest
-    if (digest !== undefined) {
-      flags |= FLAG_DIGEST
-      // the 32 bytes as a byte string: half the length of hex to build and to hash in the map
-      addObject(Buffer.from(digest.buffer, digest.byteOffset, 32).toString('latin1'))
-    }
-    if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
-    if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
-    if (inode.payload !== undefined) {
-      if (digest !== undefined && isObjectPathOf(inode.payload, digest)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
-      else if (OBJECT_PATH_RE.test(inode.payload)) {
-        flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
-        addObject(Buffer.from(inode.payload.slice(0, 2) + inode.payload.slice(3), 'hex').toString('latin1'))
-      } else { flags |= PAYLOAD_LITERAL << PAYLOAD_SHIFT; col.payloads.cstring(inode.payload) }
-    }
-    col.flags.uint(flags)
+  if ((root.inode.mode & S_IFMT) !== S_IFDIR) treeInvalid('the root is not a directory', '/')
+  if (root.name !== '') treeInvalid('the root has a name', '/')
+  // Depth-first pre-order (the composefs dump order) with an explicit stack of (children, next index): trees can
+  // be deep, and no object per node is made.
+  const kidsStack: Node[][] = []
+  const nextStack: number[] = []
+  const ancestors = enc.ancestors
+  const top = enc.visit(root, '')
+  if (top.length > 0) { kidsStack.push(top); nextStack.push(0); ancestors.push(root) }
+  while (kidsStack.length > 0) {
+    const d = kidsStack.length - 1
+    const kids = kidsStack[d]!
+    const i = nextStack[d]!
+    if (i === kids.length) { kidsStack.pop(); nextStack.pop(); ancestors.pop(); continue }
+    nextStack[d] = i + 1
+    const node = kids[i]!
+    const children = enc.visit(node, i === 0 ? '' : kids[i - 1]!.name)
+    if (children.length > 0) { kidsStack.push(children); nextStack.push(0); ancestors.push(node) }
   }
+  enc.writeTables()
 
-  const root = manifest.root
-  const rootEntry: Entry = { node: root, parent: undefined, prev: '' }
-  if ((root.inode.mode & S_IFMT) !== S_IFDIR) treeInvalid('the root is not a directory', rootEntry)
-  if (root.name !== '') treeInvalid('the root has a name', rootEntry)
-  // Depth-first pre-order (the composefs dump order) with an explicit stack: trees can be deep.
-  const stack: Entry[] = [rootEntry]
-  while (stack.length > 0) {
-    const at = stack.pop()!
-    const { node, prev } = at
-    const inode = node.inode
-    const isDir = (inode.mode & S_IFMT) === S_IFDIR
-    nodes++
-    const known = inodeIds.get(inode)
-    if (node !== root) {
-      // front coding: the prefix shared with the previous sibling, then the rest NUL-terminated
-      const name = node.name
-      let k = 0
-      while (k < prev.length && k < name.length && prev.charCodeAt(k) === name.charCodeAt(k)) k++
-      col.names.uint(k)
-      col.names.cstring(k === 0 ? name : name.slice(k))
-      if (known !== undefined && isDir) treeInvalid('a directory inode is shared (directory hardlink)', at)
-      const latePrimary = known !== undefined && primaries !== undefined && !firstIsPrimary.has(inode) && primaries.get(inode) === node
-      col.links.uint(known === undefined ? 0 : latePrimary ? inodeIds.size + known + 1 : known + 1)
-    }
-    let children: Node[] = []
-    if (isDir) {
-      if (node.children !== undefined) children = sortedChildren(node, at)
-      col.dirs.uint(children.length)
-    } else if (node.children !== undefined) treeInvalid('a non-directory has children', at)
-    if (known === undefined) {
-      if (primaries !== undefined && primaries.get(inode) === node) firstIsPrimary.add(inode)
-      inodeIds.set(inode, inodeIds.size)
-      let subdirs = 0
-      for (const c of children) if ((c.inode.mode & S_IFMT) === S_IFDIR) subdirs++
-      addInode(inode, at, subdirs)
-    }
-    for (let i = children.length - 1; i >= 0; i--) {
-      stack.push({ node: children[i]!, parent: at, prev: i === 0 ? '' : children[i - 1]!.name })
-    }
-  }
-
-  const t = col.tables
-  t.uint(modes.size); for (const m of modes.keys()) t.uint(m)
-  t.uint(owners.size)
-  for (const [u, g] of ownerList) { t.uint(u); t.uint(g) }
-  t.uint(keys.size); for (const k of keys.keys()) t.lstring(k)
-  t.uint(values.size); for (const v of values.keys()) t.lstring(v)
-  t.uint(setList.length)
-  for (const pairs of setList) { t.uint(pairs.length); for (const [k, v] of pairs) { t.uint(k); t.uint(v) } }
-
-  const items: Array<number | Buffer> = [nodes, inodeIds.size]
+  const items: Array<number | Buffer> = [enc.nodes, enc.inodeIds.size]
   for (const c of COLUMNS) {
-    const raw = col[c].result()
+    const raw = enc.col[c].result()
     items.push(raw.length, compress(raw))
   }
-  items.push(objectTable.result())
+  items.push(enc.objects.table())
   const body = packr.pack(items)
   const out = Buffer.allocUnsafe(HEADER_SIZE + body.length)
   MANIFEST_MAGIC.copy(out, 0)
@@ -485,6 +580,7 @@ function decodeInodes (col: Record<Column, ByteReader>, inodeCount: number, mode
     const flags = col.flags.upTo(FLAGS_MAX, 'flags')
     const type = mode & S_IFMT
     let inode: Inode
+    let target: string | undefined
     if (flags === 0) {
       inode = { mode, uid, gid, nlink, rdev, mtimeSec, mtimeNsec, size, xattrs }
     } else if (flags === (FLAG_DIGEST | PAYLOAD_DERIVED << PAYLOAD_SHIFT) && type === S_IFREG) {
@@ -495,7 +591,6 @@ function decodeInodes (col: Record<Column, ByteReader>, inodeCount: number, mode
       // every other combination: the optional fields in model order, each checked against the file type
       let digest: Buffer | undefined
       let inline: Buffer | undefined
-      let target: string | undefined
       let payload: string | undefined
       let digestIndex = -1
       if ((flags & FLAG_DIGEST) !== 0) {
@@ -536,8 +631,13 @@ function decodeInodes (col: Record<Column, ByteReader>, inodeCount: number, mode
         if (payload !== undefined) inode.payload = payload
       }
     }
-    const problem = inodeProblem(inode, false)
-    if (problem !== undefined) invalid(`${problem} (inode ${i})`)
+    // The columns already bound uid, gid, rdev, nsec and size, and the flags branch checked content against the
+    // type: what is left is cheap to test, and inodeProblem (the shared rule) runs only to word a refusal.
+    if (!VALID_TYPE[type >>> 12] || nlink < 0 || nlink > U32_MAX || mtimeSec > MTIME_SEC_MAX || mtimeSec < -MTIME_SEC_MAX ||
+      (type === S_IFLNK && (target === undefined || target.length === 0)) || flags > FLAG_DIGEST + (PAYLOAD_DERIVED << PAYLOAD_SHIFT)) {
+      const problem = inodeProblem(inode, false)
+      if (problem !== undefined) invalid(`${problem} (inode ${i})`)
+    }
     inodes[i] = inode
   }
   modeUse.done(); ownerUse.done(); setUse.done()

@@ -6,8 +6,8 @@ import { finalizeTree, lookupPath, directorySize, walkDepthFirst } from '../src/
 import { columnsOf, repack, type ColumnName } from './repack.js'
 import { syntheticTree } from './synthetic-tree.js'
 
-const PINNED_SYNTHETIC_2000_7 = 'sha256:c1899d1649415f96181302e8e971e26de3f12392b4c58154f15f7b81aa7483f9'
-const PINNED_TINY = 'sha256:79a05f68639f57e17e20e2ba25ed2c3d62d4425b00f1bcae194834177c1d2915'
+const PINNED_SYNTHETIC_2000_7 = 'sha256:3b5ecc483a516a89a0e19026827b69b762712e53f179a0cf8408ccaa23df743b'
+const PINNED_TINY = 'sha256:131abe0a33ac35fe176cd750dc29feaba2d2fa64dae46b59c938eef23c68e459'
 
 function sample (order: 'asc' | 'desc'): Manifest {
   const shared = makeInode(S_IFREG | 0o644, { size: 100, digest: Buffer.alloc(32, 7), payload: '07/07', nlink: 2 })
@@ -78,7 +78,7 @@ function codeOf (f: () => unknown): string | undefined {
   }
 }
 
-describe('manifest format v2', () => {
+describe('manifest format v3', () => {
   const big = syntheticTree(3000, 42)
 
   it('round-trips a synthetic OS tree: same tree, same bytes', () => {
@@ -103,7 +103,7 @@ describe('manifest format v2', () => {
   })
 
   it('keeps pinned digests (a change to the bytes must bump MANIFEST_VERSION and these pins)', () => {
-    expect(MANIFEST_VERSION).toBe(2)
+    expect(MANIFEST_VERSION).toBe(3)
     expect(manifestDigest(encodeManifest(syntheticTree(2000, 7)))).toBe(PINNED_SYNTHETIC_2000_7)
     expect(manifestDigest(encodeManifest(tinyTree([undefined])))).toBe(PINNED_TINY)
   })
@@ -157,6 +157,12 @@ describe('manifest format v2', () => {
       m => { m.root.children!.push({ name: 'z', inode: makeInode(0o644) }) },
       m => { m.root.children!.push({ name: 'z', inode: m.root.children![0]!.inode }) },
       m => { m.root.children!.push({ name: 'z', inode: makeInode(S_IFREG | 0o644, { xattrs: [{ key: '', value: Buffer.alloc(1) }] }) }) },
+      m => { m.root.children!.push({ name: 'z\0', inode: makeInode(S_IFREG | 0o644) }) },
+      m => { m.root.children!.push({ name: 'z\u0100', inode: makeInode(S_IFREG | 0o644) }) }, // not a byte string
+      m => { // the same xattrs as the previous inode, but a value that is not bytes
+        m.root.children!.push({ name: 'y', inode: makeInode(S_IFREG | 0o644, { xattrs: [{ key: 'user.a', value: Buffer.from([1]) }] }) })
+        m.root.children!.push({ name: 'z', inode: makeInode(S_IFREG | 0o644, { xattrs: [{ key: 'user.a', value: [1] as unknown as Uint8Array }] }) })
+      },
     ]
     for (const edit of bad) {
       const m = tinyTree([])
@@ -230,9 +236,9 @@ describe('the worked example of docs/manifest-format.md', () => {
     expect(hex('flags')).toBe('00020409')
     expect(hex('tables')).toBe('04ed8301a48302ffc302ed83020100000110' + Buffer.from('security.selinux').toString('hex') + '011b' + Buffer.from('system_u:object_r:etc_t:s0\0').toString('hex') + '01010000')
     expect(hex('objects')).toBe('00')
-    expect(bytes.length).toBe(303)
-    expect(Buffer.from(bytes).subarray(0, 16).toString('hex')).toBe('4346534d02dc0025040416c41a8b0a80')
-    expect(manifestDigest(bytes)).toBe('sha256:11997f7e31bca79f7e1144e785953c741587a66286c35db9769311d73745ddd9')
+    expect(bytes.length).toBe(306)
+    expect(Buffer.from(bytes).subarray(0, 16).toString('hex')).toBe('4346534d03dc0025040416c41a8b0a80')
+    expect(manifestDigest(bytes)).toBe('sha256:671b4603c8255bacab4469133dede0fbae0553d6b30eb3d2cf249bd3f4bc472b')
   })
 })
 

@@ -75,7 +75,7 @@ describe('cfs inspect, ls and cat', () => {
     const j = JSON.parse(r.stdout.toString())
     expect(j).toMatchObject({
       digest: manifestDigest(img.bytes),
-      formatVersion: 2,
+      formatVersion: 3,
       manifestBytes: img.bytes.length,
       entries: 12,
       inodes: 11,

@@ -8,16 +8,16 @@ import { encodeDump, parseDump } from '@cfs/dump'
 import { decodeManifest, encodeManifest, manifestDigest, MANIFEST_VERSION } from '@cfs/manifest'
 
 const PINNED: Array<[string, string]> = [
-  ['composefs/bigfile-xattr.dump', 'sha256:b6da51b48193562621f1878c8612990ea42df50d6d72f2542bceeca3a01bf944'],
-  ['composefs/bigfile.dump', 'sha256:bb24b9e07609e524384453e71981cdae743d4b46b8fc63ff1cc0d08ef2dde952'],
-  ['composefs/longlink.dump', 'sha256:d1f74eaa4ca0da9589131754c4ad06af93509082b7252fa14a2f57221dc08b3d'],
-  ['composefs/special.dump', 'sha256:dd0c59de806577438a5c12705e7827e3b522434c03e57b52b2a6348e2e83fc0e'],
-  ['composefs/config.dump.gz', 'sha256:fb4f8636aec84f651fe5304fd94b77554db9fbfb203fecb7f6b24fef79180644'],
-  ['composefs-random/r5000.dump.gz', 'sha256:91e093111e6cc27988f112e6dea70b85ff987fcdbf250c8bb77a18eabb9b707b'],
-  ['composefs-random/r5001.dump.gz', 'sha256:4a72edc5074c0ac9b6e9959fbb3b3ea91629f370bc03cc4d6588682ede48a42e'],
-  ['composefs-random/r5002.dump.gz', 'sha256:2949d39914db284a2549a0f86a9488f1d1e3749fad991c173f09238a7bfdb327'],
-  ['composefs-random/r5003.dump.gz', 'sha256:457da1dfd6165a0e0704e8d4bf53434d90c9b17a9a50872c715d8860ff5d59ed'],
-  ['composefs-random/r5004.dump.gz', 'sha256:18614a0c403c6b564039e69b1b6f6cba6de085ab418793154a8c02e5c35f361d'],
+  ['composefs/bigfile-xattr.dump', 'sha256:cdb195aa55629a2ad16d8be0036f338c25101cfd8df5789140a97ee7ef025f04'],
+  ['composefs/bigfile.dump', 'sha256:7b3b98ef2fd23c1bad8e020ae10a630179d771752657e037b778571cf771a634'],
+  ['composefs/longlink.dump', 'sha256:1b5b79ddaf0b5c0187e60d5d511421673c295e67aaf7640caf1d8cd726a4bfd0'],
+  ['composefs/special.dump', 'sha256:b521257ce99ee968d915657c973dc93f5f033afe23a9cb0eaeafe06111a42f53'],
+  ['composefs/config.dump.gz', 'sha256:a295d940645fce704993bb871aeba36469f75dc52b94777b0b2e5a6901c90f9a'],
+  ['composefs-random/r5000.dump.gz', 'sha256:3ccf1bc55ac0e359743dbc73b4ce1fc1a02bb9c34a8e228fae73c3f829c38e1c'],
+  ['composefs-random/r5001.dump.gz', 'sha256:1750a7da7f7ff935c66e1fda248f102a20b052b9171abec058451f45abd86866'],
+  ['composefs-random/r5002.dump.gz', 'sha256:af77f40cc9ee88faee7fa752d6e96156033202d5fc24e68644a6637efcdd5902'],
+  ['composefs-random/r5003.dump.gz', 'sha256:afa2d7eee872ae78c4b0684d23a82641b125fad1ce0d7a87273df4aa997deacb'],
+  ['composefs-random/r5004.dump.gz', 'sha256:e692e9d04a4e346fc3830ccd2ebd2457b52e99fa530ed2c806c6f57471fcb512'],
 ]
 
 describe('manifests of the composefs fixture dumps', () => {
@@ -27,7 +27,7 @@ describe('manifests of the composefs fixture dumps', () => {
     const back = decodeManifest(bytes)
     expect(encodeDump(back).equals(encodeDump(tree))).toBe(true)
     expect(Buffer.from(encodeManifest(back)).equals(Buffer.from(bytes))).toBe(true)
-    expect(MANIFEST_VERSION).toBe(2)
+    expect(MANIFEST_VERSION).toBe(3)
     expect(manifestDigest(bytes)).toBe(digest)
   })
 })
