@@ -23,7 +23,7 @@ export function renderHtml (report: BenchReport): string {
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px }
 table { border-collapse: collapse; margin: 8px 0 16px } td, th { padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: right }
-td:first-child, th:first-child { text-align: left } .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 12px 24px }
+td:first-child, th:first-child { text-align: left } .charts { display: flex; flex-wrap: wrap; gap: 12px 32px }
 .chart h3 { margin: 8px 0 2px; font-size: 14px } .note { color: #555 } svg text { font: 11px system-ui, sans-serif }
 </style></head>
 <body>

@@ -42,6 +42,32 @@ describe('cfs bench', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['out.html'])
   })
 
+  // as an unprivileged user: the root-only strategies are skipped with their reason, or refused when chosen alone
+  const asNobody = process.getuid?.() === 0 && fs.existsSync('/usr/sbin/runuser') ? it : it.skip
+  if (process.getuid?.() !== 0) console.log('cfs bench: the unprivileged-user test needs root to switch to nobody; skipped')
+  asNobody('skips the strategies that need root, saying why, when not root', async () => {
+    fs.chmodSync(dir, 0o777)
+    const nobody = async (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> => {
+      try {
+        const { stdout, stderr } = await exec('/usr/sbin/runuser', ['-u', 'nobody', '--', 'env', `HOME=${dir}`, process.execPath, BIN, ...args])
+        return { code: 0, stdout, stderr }
+      } catch (err) { return err as { code: number, stdout: string, stderr: string } }
+    }
+    const image = fixturePath('images/docker-archive.tar')
+    const r = await nobody('bench', image, '--runs', '1', '--tmp', dir, '--json')
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout) as { cachesDropped: boolean, cacheNote: string, strategies: Array<{ strategy: string }>, skipped: Array<{ strategy: string, reason: string }> }
+    expect(report.strategies.map(s => s.strategy)).toEqual(['symlinks'])
+    expect(report.skipped.map(s => s.strategy)).toEqual(['overlayfs', 'kernel', 'fuse'])
+    for (const s of report.skipped) expect(s.reason).toMatch(/root/)
+    expect(report.cachesDropped).toBe(false)
+    expect(report.cacheNote).toMatch(/root/)
+    const refused = await nobody('bench', image, '--runs', '1', '--tmp', dir, '--only', 'kernel,fuse')
+    expect(refused.code).toBe(5)
+    expect(refused.stderr).toMatch(/ERR_CFS_PERMISSION/)
+    expect(fs.readdirSync(dir)).toEqual([])
+  })
+
   it('rejects unknown strategies and bad run counts with exit 2', async () => {
     const image = fixturePath('images/docker-archive.tar')
     expect((await cfs('bench', image, '--only', 'symlinks,zfs')).code).toBe(2)
