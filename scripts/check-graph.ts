@@ -10,7 +10,8 @@ const LAYERS: Record<string, number> = {
   tar: 1, store: 1, manifest: 1, fuse: 1,
   oci: 2, dump: 2, erofs: 2,
   build: 3, verify: 3, diff: 3, mount: 3, 'kernel-mount': 3, report: 3,
-  cli: 4,
+  bench: 4,
+  cli: 5,
 }
 /** packages on one layer that may still depend on each other (documented exceptions) */
 const ALLOWED_SAME_LAYER = new Set(['digest->errors', 'dump->erofs'])

@@ -16,8 +16,8 @@ async function cfs (c: Captured, ...argv: string[]): Promise<{ code: number, out
 
 const SCHEMA = /^cfs\.[a-z-]+\/[1-9]\d*$/
 
-// mount and umount need root and FUSE: their JSON is checked in e2e/mount.test.ts
-const ELSEWHERE = new Set(['mount', 'umount'])
+// mount and umount need root and FUSE: their JSON is checked in e2e/mount.test.ts; bench's (it mounts) in e2e/bench.test.ts
+const ELSEWHERE = new Set(['mount', 'umount', 'bench'])
 
 describe('--json', () => {
   let c: Captured

@@ -62,6 +62,8 @@ const EXIT_CODE_OF = {
   ERR_CFS_VERITY_UNSUPPORTED: ExitCode.IO,
   ERR_CFS_KERNEL_UNSUPPORTED: ExitCode.IO,
   ERR_CFS_MOUNTPOINT_BUSY: ExitCode.IO,
+  /** SIGINT or SIGTERM stopped a long command (cfs bench) after it undid what it had made */
+  ERR_CFS_INTERRUPTED: ExitCode.IO,
   // mismatches
   ERR_CFS_MISMATCH: ExitCode.MISMATCH,
   ERR_CFS_OBJECT_CORRUPT: ExitCode.MISMATCH,

@@ -27,6 +27,7 @@ export const commands: CommandEntry[] = [
   { command: 'rm <digest..>', describe: 'stop keeping images; cfs gc then frees objects nothing else uses', load: async () => (await import('./rm.js')).rmCommand },
   { command: 'gc', describe: 'remove objects that no kept image references, and cached kernel images of images no longer kept', load: async () => (await import('./gc.js')).gcCommand },
   { command: 'fsck', describe: 'check every object and image in the store against its name; find stray and leftover temp files', load: async () => (await import('./fsck.js')).fsckCommand },
+  { command: 'bench <image> [image2]', describe: 'time symlink farm, overlayfs, kernel composefs and FUSE on an image: prepare, mount, cold/warm ls -lR, disk', load: async () => (await import('./bench.js')).benchCommand },
   { command: 'store <action>', describe: 'manage the object store: `seal` enables kernel fs-verity on every object', load: async () => (await import('./store.js')).storeCommand },
   { command: 'completion', describe: 'print a bash completion script for cfs (commands, options and their values)', load: async () => (await import('./completion.js')).completionCommand },
 ]

@@ -84,6 +84,7 @@ describe('package.json of every package', () => {
 
 /** What each example must print: the claims its comments make. */
 const PRINTS: Record<string, RegExp[]> = {
+  bench: [/^symlinks 1 true$/m, /^true$/m],
   build: [/^sha256:[0-9a-f]{64} directory/m, /file: 1,/, /dir: 2,/, /symlink: 1,/],
   cli: [/^0 sha256:[0-9a-f]{64}\n0$/m],
   'cli/library': [/^true 2 2 1$/m, /^modified \/etc\/app\.conf \[ 'content' \]$/m],
