@@ -68,8 +68,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
       } else if (header.type === 'chardev' || header.type === 'blockdev') {
         inode.rdev = makeDev(header.devmajor, header.devminor)
       } else if (header.type === 'file') {
-        const w = await setContent(inode, body.takeBuffered() ?? body, header.size, writer, stats)
-        if (w !== undefined) writes.push(w)
+        await setContent(inode, body.takeBuffered() ?? body, header.size, writer, stats, writes)
       }
       tree.set(parts, inode)
       if (onProgress !== undefined && ls.storedBytes - reported > (4 << 20)) { onProgress(ls.storedBytes - reported); reported = ls.storedBytes }
