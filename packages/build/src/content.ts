@@ -19,20 +19,22 @@ export function emptyStats (): BuildStats {
 
 /**
  * Gives a regular file's inode its content: nothing for size 0, `inline` up to INLINE_MAX bytes, otherwise an
- * object in the store (`digest` and `payload` are set when the object is written; the returned promise says when).
- * A `tally` counts the file for its layer's record.
+ * object in the store: `digest` and `payload` are set once the object is written, and the promise that says when
+ * goes to `writes`. Resolves as soon as the body is consumed, never waiting for the write: returning the write's
+ * promise from this async function would make every caller wait for each object in turn, and the parsing and the
+ * writer's workers would take turns instead of running side by side. A `tally` counts the file for its layer's record.
  */
 export async function setContent (inode: Inode, body: AsyncIterable<Uint8Array> | Uint8Array, size: number,
-  writer: ObjectWriter, stats: BuildStats, tally?: LayerTally): Promise<Promise<void> | undefined> {
+  writer: ObjectWriter, stats: BuildStats, writes: Array<Promise<void>>, tally?: LayerTally): Promise<void> {
   inode.size = size
   const onWritten = tally?.addFile(size, size <= INLINE_MAX)
-  if (size === 0) return undefined
+  if (size === 0) return
   if (size <= INLINE_MAX) {
-    if (body instanceof Uint8Array) { inode.inline = Buffer.from(body); return undefined }
+    if (body instanceof Uint8Array) { inode.inline = Buffer.from(body); return }
     const parts: Uint8Array[] = []
     for await (const c of body) parts.push(c)
     inode.inline = Buffer.concat(parts)
-    return undefined
+    return
   }
   const { written } = await writer.add(body, size)
   const done = written.then(w => {
@@ -43,5 +45,5 @@ export async function setContent (inode: Inode, body: AsyncIterable<Uint8Array> 
   })
   // the caller awaits all writes at the end; until then a failure must not count as an unhandled rejection
   done.catch(() => {})
-  return done
+  writes.push(done)
 }

@@ -70,10 +70,7 @@ export async function ingestDirectory (root: string, tree: BuildTree, writer: Ob
       inode.size = target.length
     } else if (kind === S_IFREG) {
       const size = Number(st.size)
-      const w = size <= WHOLE_READ_MAX
-        ? await setContent(inode, await readWhole(abs, size), size, writer, stats)
-        : await setContent(inode, fileStream(abs), size, writer, stats)
-      if (w !== undefined) writes.push(w)
+      await setContent(inode, size <= WHOLE_READ_MAX ? await readWhole(abs, size) : fileStream(abs), size, writer, stats, writes)
       stats.bytesIn += size
       onProgress?.(size, 1)
     } else {

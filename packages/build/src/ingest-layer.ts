@@ -71,8 +71,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
       } else if (header.type === 'chardev' || header.type === 'blockdev') {
         inode.rdev = makeDev(header.devmajor, header.devminor)
       } else if (header.type === 'file') {
-        const w = await setContent(inode, body, header.size, writer, stats, tally)
-        if (w !== undefined) writes.push(w)
+        await setContent(inode, body.takeBuffered() ?? body, header.size, writer, stats, writes, tally)
         files++
       }
       tree.set(parts, inode)

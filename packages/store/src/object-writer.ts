@@ -1,12 +1,15 @@
 /**
- * Parallel object ingest. The main thread copies each object's content into transferable buffers and hands them
- * to a pool of worker threads (object-worker.ts) that hash and write; the main thread goes on parsing while they
- * work. Memory is bounded by `maxInFlightBytes`: `add` waits before handing out more.
+ * Parallel object ingest. The main thread copies object content end to end into one transferable batch buffer per
+ * worker and hands the batch to a pool of worker threads (object-worker.ts) that hash and write; the main thread
+ * goes on parsing while they work. Memory is bounded by `maxInFlightBytes`: when it is reached, `add` waits until
+ * half of it is written, so that the next batches are full ones rather than one object each.
  *
  * Durability: workers do not fsync each object. `finish()` waits for every job and then flushes the store's
  * filesystem once with syncfs(2) (`sync -f`, coreutils): one flush is far cheaper than an fsync per object when
  * an image has thousands of files, and it still makes every object durable before the caller publishes a
- * manifest. `durability: 'fsync'` fsyncs each object instead (kept for measuring).
+ * manifest. While the build runs, a flush also starts in the background whenever SYNC_AHEAD new bytes were
+ * written since the last one, so the disk writes while the build goes on and the final flush has little left.
+ * `durability: 'fsync'` fsyncs each object instead (kept for measuring).
  */
 import { execFile } from 'node:child_process'
 import * as crypto from 'node:crypto'
@@ -19,17 +22,24 @@ import { Worker } from 'node:worker_threads'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { crashPoint } from './crash-point.js'
 import type { Store, WrittenObject } from './store.js'
-import type { WorkerReply, WorkerRequest } from './object-worker.js'
-
-/** object-worker.ts's ABORTED (importing the module would start a worker's code here) */
-const ABORTED = 'aborted'
+import { ABORTED, CREATED, FAILED, FIRST, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
 
 const execFileP = promisify(execFile)
 
-/** Content up to this size travels to a worker in one message (hashed before any write). */
+/** Content up to this size travels to a worker in one piece (hashed before any write). */
 const WHOLE_MAX = 1 << 20
+/** larger content travels in pieces of this size */
 const CHUNK = 1 << 20
+/** a batch buffer's size (larger for a larger single piece); a full one goes out at once */
 const BATCH_BYTES = 1 << 20
+/** new object bytes written between background flushes */
+const SYNC_AHEAD = 64 << 20
+
+/** the smallest batch buffer */
+const BATCH_MIN = 64 << 10
+
+/** `last`: bytes in this worker's previous batch, which sizes the next buffer (see send) */
+interface Batch { buf: ArrayBuffer | undefined, fill: number, pieces: number[], last: number }
 
 export interface ObjectWriterOptions {
   /** worker threads (default: CPUs − 1, at least 1, at most 4) */
@@ -50,7 +60,10 @@ export class ObjectWriter {
   private inFlight = 0
   private failed: unknown
   private readonly results: Array<Promise<WrittenObject>> = []
-  private readonly batches: Array<{ requests: WorkerRequest[], bytes: number }>
+  private readonly batches: Batch[]
+  /** bytes of new objects written since the last background flush started */
+  private unsynced = 0
+  private background: Promise<void> | undefined
   private flushScheduled = false
   /** in the name of every temp file this writer's workers make, so close() can find the ones a failure left */
   private readonly tag = crypto.randomBytes(4).toString('hex')
@@ -68,13 +81,13 @@ export class ObjectWriter {
     const freshStore = isEmptyDir(store.objectsDir)
     this.workers = Array.from({ length: n }, () => {
       const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore } })
-      w.on('message', (replies: WorkerReply[] | typeof ABORTED) => { if (replies !== ABORTED) for (const r of replies) this.onReply(r) })
+      w.on('message', (m: WorkerReplies | typeof ABORTED) => { if (m !== ABORTED) this.onReplies(m) })
       w.on('error', (err) => this.fail(err))
       w.on('exit', () => this.exited.add(w))
       return w
     })
     this.load = this.workers.map(() => 0)
-    this.batches = this.workers.map(() => ({ requests: [], bytes: 0 }))
+    this.batches = this.workers.map(() => ({ buf: undefined, fill: 0, pieces: [], last: BATCH_BYTES }))
   }
 
   private fail (err: unknown): void {
@@ -84,48 +97,88 @@ export class ObjectWriter {
     for (const wake of this.waiting.splice(0)) wake()
   }
 
-  private onReply (r: WorkerReply): void {
-    this.inFlight -= r.freed
-    while (this.waiting.length > 0 && this.inFlight < this.max) this.waiting.shift()!()
-    const p = this.pending.get(r.id)
-    if (p === undefined) return
-    if (r.error !== undefined) {
-      this.pending.delete(r.id)
-      const err = Object.assign(new Error(r.error.message), r.error.code !== undefined ? { code: r.error.code } : {})
-      const failure = fromSystemError(err, 'cannot write object in store', this.store.root)
-      p.reject(failure)
-      // stop taking work: the next add() throws, so a build fails now rather than after reading every layer
-      this.failed ??= failure
-    } else if (r.done !== undefined) {
-      this.pending.delete(r.id)
-      p.resolve({ digest: Buffer.from(r.done.digest, 'hex'), size: r.done.size, created: r.done.created })
+  private onReplies (m: WorkerReplies): void {
+    const { replies } = m
+    const digests = new Uint8Array(m.digests)
+    let nDigest = 0
+    let nError = 0
+    for (let i = 0; i < replies.length; i += REPLY_FIELDS) {
+      const id = replies[i]!
+      this.inFlight -= replies[i + 1]!
+      const size = replies[i + 2]!
+      const status = replies[i + 3]!
+      if (status === PARTIAL) continue
+      const p = this.pending.get(id)
+      this.pending.delete(id)
+      if (status === FAILED) {
+        const e = m.errors[nError++]!
+        const err = Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {})
+        const failure = fromSystemError(err, 'cannot write object in store', this.store.root)
+        p?.reject(failure)
+        // stop taking work: the next add() throws, so a build fails now rather than after reading every layer
+        this.failed ??= failure
+        continue
+      }
+      const digest = Buffer.from(digests.subarray(nDigest, nDigest + 32))
+      nDigest += 32
+      if (status === CREATED) this.wrote(size)
+      p?.resolve({ digest, size, created: status === CREATED })
     }
+    if (this.inFlight <= this.max / 2 || this.failed !== undefined) for (const wake of this.waiting.splice(0)) wake()
+  }
+
+  /** Counts new bytes, and starts a background flush when SYNC_AHEAD of them are not flushed yet. */
+  private wrote (size: number): void {
+    this.unsynced += size
+    if (this.unsynced < SYNC_AHEAD || this.background !== undefined || this.opts.durability === 'fsync' || this.closed) return
+    this.unsynced = 0
+    // a failure here is not the build's: the final flush in finish() reports its own
+    this.background = syncFilesystem(this.store.objectsDir).catch(() => {}).finally(() => { this.background = undefined })
   }
 
   private get max (): number { return this.opts.maxInFlightBytes ?? 64 << 20 }
 
+  /** Waits while `maxInFlightBytes` are handed out; then until half of them are written (see above). */
   private async room (): Promise<void> {
-    while (this.inFlight >= this.max && this.failed === undefined) await new Promise<void>(resolve => this.waiting.push(resolve))
+    if (this.inFlight >= this.max && this.failed === undefined) {
+      // hand out what is queued, or the wait never ends
+      for (let w = 0; w < this.workers.length; w++) this.flush(w)
+      await new Promise<void>(resolve => this.waiting.push(resolve))
+    }
     if (this.failed !== undefined) throw this.failed
   }
 
-  /** Queues a request; a worker's queue goes out as one message at the next turn of the event loop, or at once
-   *  when it holds BATCH_BYTES. */
-  private send (worker: number, id: number, buf: Uint8Array, len: number, first: boolean, last: boolean): void {
+  /**
+   * Copies one piece of an object (the chunks, `len` bytes in all) into the worker's batch. A batch goes out when
+   * its buffer is full, else at the next turn of the event loop.
+   */
+  private send (worker: number, id: number, chunks: Uint8Array[], len: number, flags: number): void {
     this.inFlight += len
     const batch = this.batches[worker]!
-    batch.requests.push({ id, buf: buf.buffer as ArrayBuffer, len, first, last })
-    batch.bytes += len
-    if (batch.bytes >= BATCH_BYTES) this.flush(worker)
+    if (batch.buf !== undefined && batch.fill + len > batch.buf.byteLength) this.flush(worker)
+    if (batch.buf === undefined) {
+      // batches often go out at the next turn of the event loop holding a few objects: size the buffer by the
+      // previous batch rather than always BATCH_BYTES, and leave it uninitialised (every byte sent is copied in)
+      batch.buf = Buffer.allocUnsafeSlow(Math.max(len, Math.min(BATCH_BYTES, Math.max(BATCH_MIN, 2 * batch.last)))).buffer
+      batch.fill = 0
+    }
+    const into = new Uint8Array(batch.buf, batch.fill, len)
+    let at = 0
+    for (const c of chunks) { into.set(c, at); at += c.length }
+    batch.pieces.push(id, batch.fill, len, flags)
+    batch.fill += len
+    if (batch.fill === batch.buf.byteLength) this.flush(worker)
     else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => { this.flushScheduled = false; for (let w = 0; w < this.workers.length; w++) this.flush(w) }) }
   }
 
   private flush (worker: number): void {
     const batch = this.batches[worker]!
-    if (batch.requests.length === 0 || this.closed) return
-    this.workers[worker]!.postMessage(batch.requests, batch.requests.map(r => r.buf))
-    batch.requests = []
-    batch.bytes = 0
+    if (batch.pieces.length === 0 || this.closed) return
+    this.workers[worker]!.postMessage({ buf: batch.buf, pieces: batch.pieces }, [batch.buf!])
+    batch.last = batch.fill
+    batch.buf = undefined
+    batch.fill = 0
+    batch.pieces = []
   }
 
   /**
@@ -134,7 +187,7 @@ export class ObjectWriter {
    * ERR_CFS_TAR_TRUNCATED if the body is shorter than `size`.
    */
   async add (body: AsyncIterable<Uint8Array> | Uint8Array, size: number): Promise<{ written: Promise<WrittenObject> }> {
-    await this.room()
+    if (this.inFlight >= this.max || this.failed !== undefined) await this.room()
     const id = this.nextId++
     // the least loaded worker by bytes; ties go to the lowest index, which keeps runs deterministic enough
     let worker = 0
@@ -145,25 +198,41 @@ export class ObjectWriter {
     const done = result.finally(() => { this.load[worker]! -= size })
     done.catch(() => {})
     this.results.push(done)
-    let buf = new Uint8Array(new ArrayBuffer(Math.min(size, size <= WHOLE_MAX ? size : CHUNK)))
+    // a piece's chunks are gathered as views and copied in one go, so two calls of add() never share a batch
+    // buffer half-filled (the views stay valid: tar bodies are views of source chunks that are never reused)
+    const piece = size <= WHOLE_MAX ? size : CHUNK
+    if (body instanceof Uint8Array && size <= WHOLE_MAX) {
+      // the whole content at hand (most files of a layer): no async iteration
+      if (body.length !== size) {
+        this.pending.get(id)?.reject(new Error('aborted'))
+        if (body.length > size) throw new CfsError('ERR_CFS_IMAGE_BAD', `file content is longer than its size ${size}`)
+        throw new CfsError('ERR_CFS_TAR_TRUNCATED', `file content ended after ${body.length} of ${size} bytes`)
+      }
+      this.send(worker, id, [body], size, FIRST | LAST)
+      return { written: done }
+    }
+    let parts: Uint8Array[] = []
     let fill = 0
     let sent = 0
-    let first = true
+    let flags = FIRST
     const chunks = body instanceof Uint8Array ? [body] : body
     for await (const chunk of chunks) {
       let off = 0
       while (off < chunk.length) {
-        if (fill === buf.length) {
+        const target = Math.min(piece, size - sent)
+        if (fill === target) {
+          // this piece is complete and more bytes follow: hand it out
+          if (sent + fill === size) throw new CfsError('ERR_CFS_IMAGE_BAD', `file content is longer than its size ${size}`)
           await this.room()
-          this.send(worker, id, buf, fill, first, false)
+          this.send(worker, id, parts, fill, flags)
           sent += fill
-          first = false
-          buf = new Uint8Array(new ArrayBuffer(Math.min(CHUNK, size - sent)))
+          flags = 0
+          parts = []
           fill = 0
+          continue
         }
-        const n = Math.min(chunk.length - off, buf.length - fill)
-        if (n === 0) throw new CfsError('ERR_CFS_IMAGE_BAD', `file content is longer than its size ${size}`)
-        buf.set(chunk.subarray(off, off + n), fill)
+        const n = Math.min(chunk.length - off, target - fill)
+        parts.push(off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n))
         fill += n
         off += n
       }
@@ -172,7 +241,7 @@ export class ObjectWriter {
       this.pending.get(id)?.reject(new Error('aborted'))
       throw new CfsError('ERR_CFS_TAR_TRUNCATED', `file content ended after ${sent + fill} of ${size} bytes`)
     }
-    this.send(worker, id, buf, fill, first, true)
+    this.send(worker, id, parts, fill, flags | LAST)
     return { written: done }
   }
 
@@ -181,6 +250,7 @@ export class ObjectWriter {
     try {
       await Promise.all(this.results)
       crashPoint('before-syncfs')
+      await this.background
       if (this.opts.durability !== 'fsync') await syncFilesystem(this.store.objectsDir)
     } finally { await this.close() }
   }
@@ -205,6 +275,7 @@ export class ObjectWriter {
       }
       await w.terminate()
     }))
+    await this.background
     if (this.failed === undefined && this.pending.size === 0) return
     const prefix = `obj.${process.pid}.${this.tag}.`
     const names = await fs.readdir(this.store.tmpDir).catch(() => [])

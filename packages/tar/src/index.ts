@@ -2,6 +2,6 @@ export { decodeHeader, headerChecksum, readNumber, BLOCK_SIZE } from './header.j
 export type { RawHeader } from './header.js'
 export { decodePax, encodePax } from './pax.js'
 export { readEntries, ByteReader, parsePaxTime, DEFAULT_MAX_META_SIZE } from './read-entries.js'
-export type { SeekableSource, TarEntry, TarEntryType, TarHeader, TarLimits, TarXattr } from './read-entries.js'
+export type { SeekableSource, TarBody, TarEntry, TarEntryType, TarHeader, TarLimits, TarXattr } from './read-entries.js'
 export { encodeEntry, encodeTar } from './encode-entry.js'
 export type { TarEntryInput } from './encode-entry.js'

@@ -40,10 +40,19 @@ export interface TarHeader {
   offset: number
 }
 
+/** An entry's content: iterate it, or take it at once when the reader already holds all of it. */
+export interface TarBody extends AsyncIterable<Uint8Array> {
+  /**
+   * The whole (unread) content as one view when the reader already holds it, consuming it; otherwise undefined
+   * and nothing is consumed. Saves the async iteration for the many small files of a layer.
+   */
+  takeBuffered (): Uint8Array | undefined
+}
+
 export interface TarEntry {
   header: TarHeader
   /** the content; read it before asking for the next entry, or it is skipped */
-  body: AsyncIterable<Uint8Array>
+  body: TarBody
 }
 
 export interface TarLimits {
@@ -110,6 +119,15 @@ export class ByteReader {
       got += take
     }
     return out
+  }
+
+  /** Exactly `n` bytes as a view when the current chunk holds them (consumed), else undefined (nothing consumed). */
+  takeBuffered (n: number): Uint8Array | undefined {
+    if (this.chunk.length - this.pos < n) return undefined
+    const v = this.chunk.subarray(this.pos, this.pos + n)
+    this.pos += n
+    this.offset += n
+    return v
   }
 
   /** Up to `max` bytes as a view of the current chunk; throws ERR_CFS_TAR_TRUNCATED at the end of the source. */
@@ -261,8 +279,14 @@ async function * readEntriesFrom (reader: ByteReader, limits: TarLimits): AsyncG
 }
 
 /** The body of one entry: iterating reads the source in views, at most once. */
-class EntryBody implements AsyncIterable<Uint8Array> {
+class EntryBody implements TarBody {
   constructor (private readonly reader: ByteReader, public remaining: number) {}
+  takeBuffered (): Uint8Array | undefined {
+    const v = this.reader.takeBuffered(this.remaining)
+    if (v !== undefined) this.remaining = 0
+    return v
+  }
+
   async * [Symbol.asyncIterator] (): AsyncGenerator<Uint8Array> {
     while (this.remaining > 0) {
       const v = await this.reader.readSome(this.remaining)
