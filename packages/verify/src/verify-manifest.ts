@@ -61,7 +61,7 @@ export function hexOfPayload (payload: string | undefined): string | undefined {
   return m === null ? undefined : m[1]! + m[2]!
 }
 
-interface Wanted { digest: Digest, size: number, paths: string[], payloads: Set<string> }
+interface Wanted { digest: Digest, bytes: Buffer, size: number, paths: string[], payloads: Set<string> }
 
 /** Verifies every object `manifest` references against `store`. Never throws for a bad object: it is a finding. */
 export async function verifyManifest (manifest: Manifest, store: Store, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -74,7 +74,7 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
     const hex = inode.digest !== undefined ? Buffer.from(inode.digest).toString('hex') : hexOfPayload(inode.payload)
     if (hex === undefined) { unverifiable++; return }
     let w = wanted.get(hex)
-    if (w === undefined) { w = { digest: `sha256:${hex}`, size: inode.size, paths: [], payloads: new Set() }; wanted.set(hex, w) }
+    if (w === undefined) { w = { digest: `sha256:${hex}`, bytes: Buffer.from(hex, 'hex'), size: inode.size, paths: [], payloads: new Set() }; wanted.set(hex, w) }
     w.paths.push(path)
     if (inode.payload !== undefined) w.payloads.add(inode.payload)
   })
@@ -83,7 +83,7 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   const all = [...wanted.values()]
   let done = 0
   const progress = (): void => { opts.onProgress?.(++done, all.length) }
-  const payloadOf = (w: Wanted): string => objectPathOf(Buffer.from(w.digest.slice(7), 'hex'))
+  const payloadOf = (w: Wanted): string => objectPathOf(w.bytes)
   for (const w of all) {
     for (const p of w.payloads) {
       if (p !== payloadOf(w)) findings.push({ object: w.digest, problem: 'bad-payload', paths: w.paths, expectedSize: w.size, detail: `payload ${p} is not the object's store path` })
@@ -128,19 +128,20 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
     }
 
     if (pool !== undefined && rehash.length > 0) {
-      await Promise.all(rehash.map(async (w) => {
-        try {
-          // the worker compares sizes first, so a wrong-sized object is not read
-          const r = await pool.checkFile(store.objectPath(w.digest), w.size)
-          if (r.digest === undefined) { wrongSize(w, r.size); return }
-          const actual: Digest = `sha256:${r.digest.toString('hex')}`
-          if (actual !== w.digest) {
-            findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: r.size, actualDigest: actual, detail: 'content does not hash to its name' })
-          }
-        } catch (err) {
-          if (isCfsError(err, 'ERR_CFS_FILE_NOT_FOUND')) missing(w); else unreadable(w, err)
-        } finally { progress() }
-      }))
+      // one batch: the hashing threads compare sizes first, so a wrong-sized object is not read
+      const before = done
+      const got = await pool.digestFiles(rehash.map(w => store.objectPath(w.digest)), rehash.map(w => w.size),
+        opts.onProgress === undefined ? undefined : (n) => { opts.onProgress?.(before + n, all.length) })
+      done = before + rehash.length
+      rehash.forEach((w, i) => {
+        const err = got.error(i)
+        if (err !== undefined) { if (isCfsError(err, 'ERR_CFS_FILE_NOT_FOUND')) missing(w); else unreadable(w, err); return }
+        const digest = got.digest(i)
+        if (digest === undefined) { wrongSize(w, got.size(i)); return }
+        if (!digest.equals(w.bytes)) {
+          findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: got.size(i), actualDigest: `sha256:${digest.toString('hex')}`, detail: 'content does not hash to its name' })
+        }
+      })
     }
   } finally { await pool?.close() }
 
