@@ -24,7 +24,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { DigestPool, fsverityDigest } from '../packages/digest/dist/index.js'
+import { fsverityDigest } from '../packages/digest/dist/index.js'
 import { S_IFDIR, S_IFREG, encodeManifest, finalizeTree, makeInode, objectPathOf, type Manifest, type Node } from '../packages/manifest/dist/index.js'
 import { Store } from '../packages/store/dist/index.js'
 import { verifyManifest } from '../packages/verify/dist/index.js'
@@ -53,14 +53,29 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 const summary: string[] = []
 
 interface Run { wall: number, cpu: number }
+
+/** CPU seconds every process on the machine has used so far (Linux /proc/stat; 0 elsewhere). */
+function machineBusy (): number {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number)
+    return (f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / 100
+  } catch { return 0 }
+}
 /** R rounds of --jobs 1 and --jobs 2 back to back, the order alternating; the ratio of each round is t1 / t2. */
 async function compare (key: string, name: string, mib: number, run: (jobs: number) => Promise<Run>, ceiling: boolean): Promise<void> {
   await run(2) // warm the page cache and the code
   const got: Record<number, Run[]> = { 1: [], 2: [] }
   const ratios: number[] = []
   const ceilings: number[] = []
+  const others: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
-    for (const jobs of r % 2 === 0 ? [1, 2] : [2, 1]) got[jobs]!.push(await run(jobs))
+    for (const jobs of r % 2 === 0 ? [1, 2] : [2, 1]) {
+      const busy = machineBusy()
+      const one = await run(jobs)
+      got[jobs]!.push(one)
+      // what other processes took of the machine meanwhile: the noise in this run's wall time
+      others.push(Math.max(0, machineBusy() - busy - one.cpu) / (one.wall * os.cpus().length))
+    }
     ratios.push(got[1]![r]!.wall / got[2]![r]!.wall)
     if (ceiling) ceilings.push(await hashingCeiling())
   }
@@ -70,7 +85,8 @@ async function compare (key: string, name: string, mib: number, run: (jobs: numb
     `--jobs 2 ${w2.toFixed(2)} s (${(mib / w2).toFixed(0)} MiB/s); speed-up: median round ×${median(ratios).toFixed(2)} ` +
     `(rounds ${ratios.map(x => x.toFixed(2)).join(' ')}; goal ≥ 1.6); CPU seconds, all threads, median: --jobs 1 ` +
     `${median(got[1]!.map(x => x.cpu)).toFixed(2)}, --jobs 2 ${median(got[2]!.map(x => x.cpu)).toFixed(2)}` +
-    (ceiling ? `; bare SHA-256 in 1 vs 2 threads, same rounds: median ×${median(ceilings).toFixed(2)}` : '') + `; load average now ${load()}`)
+    (ceiling ? `; bare SHA-256 in 1 vs 2 threads, same rounds: median ×${median(ceilings).toFixed(2)}` : '') +
+    `; other processes used ${(100 * median(others)).toFixed(0)}% of the machine during the runs (median; 0% = quiet)`)
   summary.push(`${key} ×${median(ratios).toFixed(2)}`)
 }
 
@@ -109,25 +125,15 @@ async function makeMixedStore (): Promise<{ store: Store, manifest: Manifest, fi
   const sizes = Array.from({ length: MIXED_OBJECTS }, () => Math.min(64 << 20, Math.round(8192 * Math.exp(2.3 * normal()))))
   const pool = crypto.randomBytes(64 << 20)
   const store = await Store.open(path.join(dir, 'mixed'), { create: true })
-  const tmp = path.join(dir, 'mixed-tmp')
-  fs.mkdirSync(tmp)
-  const files = sizes.map((size, i) => {
-    const file = path.join(tmp, String(i))
-    const data = Buffer.from(pool.subarray(Math.floor(rand() * (pool.length - size)), undefined).subarray(0, size))
-    if (size >= 4) data.writeUInt32LE(i, 0) // every object distinct
-    fs.writeFileSync(file, data)
-    return file
-  })
-  const hashing = new DigestPool(2, { callerHashes: true })
-  const got = await hashing.digestFiles(files)
-  await hashing.close()
   const root: Node = { name: '', inode: makeInode(S_IFDIR | 0o755), children: [] }
-  files.forEach((file, i) => {
-    const digest = Buffer.from(got.digest(i)!)
+  sizes.forEach((size, i) => {
+    const data = Buffer.from(pool.subarray(Math.floor(rand() * (pool.length - size))).subarray(0, size))
+    if (size >= 4) data.writeUInt32LE(i, 0) // every object distinct
+    const digest = fsverityDigest(data)
     const dest = store.objectPath(digest)
     fs.mkdirSync(path.dirname(dest), { recursive: true })
-    fs.renameSync(file, dest)
-    root.children!.push({ name: `f${i}`, inode: makeInode(S_IFREG | 0o644, { size: sizes[i]!, digest, payload: objectPathOf(digest) }) })
+    fs.writeFileSync(dest, data)
+    root.children!.push({ name: `f${i}`, inode: makeInode(S_IFREG | 0o644, { size, digest, payload: objectPathOf(digest) }) })
   })
   const manifest = finalizeTree({ root })
   const file = path.join(dir, 'mixed.cfsm')
@@ -180,8 +186,8 @@ function benchHash (): void {
   const pin = spawnSync('taskset', ['--version']).status === 0 ? ['taskset', '-c', '0'] : []
   const digestModule = path.join(repo, 'packages/digest/dist/index.js')
   // the child times only the hashing; `fsverity digest` is timed around the process (its start-up is ~1 ms).
-  // async: fsverityDigestFile (double-buffered reads on the libuv pool); sync: fsverityDigestFileSync, what the
-  // DigestPool workers behind cfs verify and fsck run.
+  // async: fsverityDigestFile (double-buffered reads on the libuv pool); sync: fsverityDigestFileSync, the blocking
+  // 1 MiB reads the DigestPool threads behind cfs verify and fsck also do.
   const nodeScript = (fn: string): string => `const m = await import(${JSON.stringify(digestModule)}); const t = process.hrtime.bigint();
     const r = await m.${fn}(${JSON.stringify(file)}); const s = Number(process.hrtime.bigint() - t) / 1e9;
     console.log(r.digest.toString('hex') + ' ' + s)`

@@ -93,8 +93,9 @@ export class DigestPool {
   }
 
   /**
-   * fs-verity digests and sizes of many files. With `expectSizes`, a file of another size is not read (its result
-   * has a size and no digest). Never rejects for an unreadable file: see FileDigests.error.
+   * fs-verity digests and sizes of many files. With `expectSizes`, a file of another size gets its size and no
+   * digest, and reading it stops as soon as the size is known to differ. Never rejects for an unreadable file: see
+   * FileDigests.error.
    * `onProgress(done)` is called as files finish.
    */
   async digestFiles (paths: readonly string[], expectSizes?: readonly number[], onProgress?: (done: number) => void): Promise<FileDigests> {
