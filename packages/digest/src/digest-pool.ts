@@ -1,36 +1,51 @@
 /**
  * A pool of worker threads computing fs-verity digests of files, so verifying or checking a store uses every core.
- * Files go to workers in batches (up to MAX_BATCH per message, fewer when the queue is short) and each worker has
- * at most two batches in flight, so no worker idles between messages and the main thread, which shares the cores,
- * handles few messages.
+ * A call to digestFiles is one shared-memory job (digest-batch.ts): each worker gets one message, every hashing
+ * thread pulls the next file from a shared counter, and results are written in place. The calling thread then
+ * handles no message per file, which matters on 2 cores where it competes with the workers.
  *
- * With `callerHashes`, the calling thread is one of the `jobs` hashing threads: it hashes queued files in short
- * slices between event-loop turns, and only `jobs − 1` workers start. On 2 cores, `jobs: 2` then runs 2 busy threads
- * rather than 3, `jobs: 1` starts no worker, and hashing begins before any worker has booted (~30 ms each).
+ * With `callerHashes`, the calling thread is one of the `jobs` hashing threads: it hashes in short slices between
+ * event-loop turns, and only `jobs − 1` workers start. On 2 cores, `jobs: 2` then runs 2 busy threads rather than
+ * 3, `jobs: 1` starts no worker, and hashing begins before any worker has booted (~30 ms each).
  */
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { fromSystemError } from '@cfs/errors'
-import { fsverityDigestFileSync, type FileDigest } from './fsverity-file.js'
+import { FileStatus, HashingThread, makeJob, pathOf, type BatchError, type BatchJob } from './digest-batch.js'
+import type { FileDigest } from './fsverity-file.js'
 
-/** @internal message to a worker */
-export interface PoolRequest { id: number, path: string, expectSize?: number }
-/** @internal message from a worker */
-export type PoolResponse = { id: number, digest: string | null, size: number } | { id: number, error: { message: string, code?: string | undefined } }
+interface Slot { worker: Worker, replies: Array<(errors: BatchError[]) => void> }
 
-interface Task { id: number, path: string, expectSize?: number, resolve: (r: { digest?: Buffer, size: number }) => void, reject: (e: unknown) => void }
-interface Slot { worker: Worker, inFlight: Map<number, Task>, batches: number }
-
-const BATCHES_PER_WORKER = 2
-const MAX_BATCH = 8
-/** the calling thread hashes for at most this long before letting worker replies and timers run */
-const CALLER_SLICE_NS = 1_000_000n
+/** the calling thread hashes for at most this long before letting timers and worker events run */
+const CALLER_SLICE_NS = 2_000_000n
+/** progress is reported at least this often while the calling thread only waits */
+const PROGRESS_MS = 100
 
 export interface DigestPoolOptions {
   /** the calling thread hashes too, as one of the `jobs` threads: for batch commands whose thread would idle */
   callerHashes?: boolean
+}
+
+/** Results of digestFiles, by the index of the file in the call. */
+export class FileDigests {
+  /** @internal */
+  constructor (private readonly job: BatchJob, private readonly errors: ReadonlyMap<number, unknown>) {}
+
+  get length (): number { return this.job.status.length }
+
+  /** the 32-byte fs-verity digest (a view, valid while this object lives), or undefined when the file was not hashed */
+  digest (i: number): Buffer | undefined {
+    if (this.job.status[i] !== FileStatus.HASHED) return undefined
+    return Buffer.from(this.job.digests.buffer, this.job.digests.byteOffset + 32 * i, 32)
+  }
+
+  /** the file's size (also when it was not read because it differs from the expected size); NaN after an error */
+  size (i: number): number { return this.job.status[i] === FileStatus.FAILED ? NaN : this.job.sizes[i]! }
+
+  /** why the file could not be read: a CfsError from fromSystemError, like fsverityDigestFile throws */
+  error (i: number): unknown { return this.errors.get(i) }
 }
 
 function workerFile (): string {
@@ -43,15 +58,15 @@ function workerFile (): string {
 /** Default pool size: every core the process may use. */
 export function defaultJobs (): number { return Math.max(1, os.availableParallelism()) }
 
+interface Single { path: string, expectSize: number | undefined, resolve: (r: { digest?: Buffer, size: number }) => void, reject: (e: unknown) => void }
+
 export class DigestPool {
   private readonly slots: Slot[] = []
-  private readonly queue: Task[] = []
-  private nextId = 1
   private closed = false
-  private pumpScheduled = false
+  private active = 0
   private readonly callerHashes: boolean
-  private callerScheduled = false
-  private callerBuf: Buffer | undefined
+  private thread: HashingThread | undefined
+  private singles: Single[] = []
 
   /** Starts `jobs` hashing threads (default: one per core), all workers unless `callerHashes`. Call close() when done. */
   constructor (readonly jobs: number = defaultJobs(), opts: DigestPoolOptions = {}) {
@@ -60,12 +75,44 @@ export class DigestPool {
     const workers = this.callerHashes ? jobs - 1 : jobs
     const file = workerFile()
     for (let i = 0; i < workers; i++) {
-      const slot: Slot = { worker: new Worker(file), inFlight: new Map(), batches: 0 }
-      slot.worker.on('message', (res: PoolResponse[]) => { this.settle(slot, res) })
-      slot.worker.on('error', (err) => { this.failSlot(slot, err) })
+      // the worker is compiled JS needing no loader: inheriting one (tsx in scripts) costs ~130 ms CPU per start
+      const slot: Slot = { worker: new Worker(file, { execArgv: [] }), replies: [] }
+      slot.worker.on('message', (errors: BatchError[]) => { slot.replies.shift()?.(errors) })
+      // a worker that fails or exits answers its open jobs with nothing: files it claimed stay pending and are
+      // hashed by the calling thread
+      const drop = (): void => {
+        const at = this.slots.indexOf(slot)
+        if (at >= 0) this.slots.splice(at, 1)
+        for (const reply of slot.replies.splice(0)) reply([])
+      }
+      slot.worker.on('error', drop)
+      slot.worker.on('exit', drop)
       slot.worker.unref()
       this.slots.push(slot)
     }
+  }
+
+  /**
+   * fs-verity digests and sizes of many files. With `expectSizes`, a file of another size gets its size and no
+   * digest, and reading it stops as soon as the size is known to differ. Never rejects for an unreadable file: see
+   * FileDigests.error.
+   * `onProgress(done)` is called as files finish.
+   */
+  async digestFiles (paths: readonly string[], expectSizes?: readonly number[], onProgress?: (done: number) => void): Promise<FileDigests> {
+    if (this.closed) throw new Error('DigestPool: closed')
+    const job = makeJob(paths, expectSizes)
+    const errors: BatchError[] = []
+    if (paths.length > 0) {
+      if (this.active++ === 0) for (const s of this.slots) s.worker.ref()
+      try {
+        await this.runJob(job, errors, onProgress)
+      } finally {
+        if (--this.active === 0) for (const s of this.slots) s.worker.unref()
+      }
+    }
+    const byIndex = new Map<number, unknown>()
+    for (const e of errors) byIndex.set(e.index, fromSystemError(Object.assign(new Error(e.message), { code: e.code }), 'cannot read', pathOf(job, e.index)))
+    return new FileDigests(job, byIndex)
   }
 
   /** fs-verity digest and size of a file; rejects like fsverityDigestFile (a CfsError from fromSystemError). */
@@ -81,90 +128,60 @@ export class DigestPool {
     return await this.submit(path, expectSize)
   }
 
-  private async submit (path: string, expectSize: number | undefined): Promise<{ digest?: Buffer, size: number }> {
-    if (this.closed) throw new Error('DigestPool: closed')
-    return await new Promise((resolve, reject) => {
-      const task: Task = { id: this.nextId++, path, resolve, reject }
-      if (expectSize !== undefined) task.expectSize = expectSize
-      this.queue.push(task)
-      // submissions made in one go (a map over many files) are queued before any batch is cut
-      if (!this.pumpScheduled) { this.pumpScheduled = true; queueMicrotask(() => { this.pumpScheduled = false; this.pump() }) }
-    })
-  }
-
   /** Stops the workers; pending digests reject. */
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const t of this.queue.splice(0)) t.reject(new Error('DigestPool: closed'))
     await Promise.all(this.slots.map(async s => { await s.worker.terminate() }))
   }
 
-  private pump (): void {
-    const batch = Math.max(1, Math.min(MAX_BATCH, Math.ceil(this.queue.length / (this.slots.length * BATCHES_PER_WORKER))))
-    for (const slot of this.slots) {
-      while (slot.batches < BATCHES_PER_WORKER && this.queue.length > 0) {
-        const reqs: PoolRequest[] = []
-        for (const task of this.queue.splice(0, batch)) {
-          slot.inFlight.set(task.id, task)
-          const req: PoolRequest = { id: task.id, path: task.path }
-          if (task.expectSize !== undefined) req.expectSize = task.expectSize
-          reqs.push(req)
-        }
-        slot.batches++
-        slot.worker.postMessage(reqs)
-      }
-      if (this.queue.length === 0) break
-    }
-    const busy = this.slots.some(s => s.batches > 0)
-    for (const s of this.slots) if (busy) s.worker.ref(); else s.worker.unref()
-    if (this.callerHashes && this.queue.length > 0 && !this.callerScheduled) {
-      this.callerScheduled = true
-      setImmediate(() => { this.callerScheduled = false; this.hashInCaller() })
-    }
+  /** Single files asked for in one go (a map over many files) become one batch. */
+  private async submit (path: string, expectSize: number | undefined): Promise<{ digest?: Buffer, size: number }> {
+    if (this.closed) throw new Error('DigestPool: closed')
+    return await new Promise((resolve, reject) => {
+      if (this.singles.push({ path, expectSize, resolve, reject }) > 1) return
+      queueMicrotask(() => {
+        const batch = this.singles
+        this.singles = []
+        this.digestFiles(batch.map(s => s.path), batch.map(s => s.expectSize ?? -1)).then((r) => {
+          batch.forEach((s, i) => {
+            const digest = r.digest(i)
+            const err = r.error(i)
+            if (err !== undefined) s.reject(err)
+            else s.resolve(digest === undefined ? { size: r.size(i) } : { digest: Buffer.from(digest), size: r.size(i) })
+          })
+        }, (err: unknown) => { for (const s of batch) s.reject(err) })
+      })
+    })
   }
 
-  /** One slice of the calling thread's share: what the workers have not taken, until the slice is used up. */
-  private hashInCaller (): void {
-    if (this.closed) return
-    const buf = this.callerBuf ??= Buffer.allocUnsafe(1 << 20)
-    const start = process.hrtime.bigint()
-    do {
-      const task = this.queue.shift()
-      if (task === undefined) break
-      try {
-        task.resolve(task.expectSize === undefined ? fsverityDigestFileSync(task.path, buf) : fsverityDigestFileSync(task.path, buf, task.expectSize))
-      } catch (err) {
-        // the same error a worker's reply gives
-        const e = (err as { cause?: unknown }).cause ?? err
-        task.reject(fromSystemError(e, 'cannot read', task.path))
-      }
-    } while (process.hrtime.bigint() - start < CALLER_SLICE_NS)
-    this.pump()
-  }
-
-  private settle (slot: Slot, results: PoolResponse[]): void {
-    slot.batches--
-    for (const res of results) {
-      const task = slot.inFlight.get(res.id)
-      if (task === undefined) continue
-      slot.inFlight.delete(res.id)
-      if ('error' in res) {
-        const err = Object.assign(new Error(res.error.message), { code: res.error.code })
-        task.reject(fromSystemError(err, 'cannot read', task.path))
-      } else {
-        task.resolve(res.digest === null ? { size: res.size } : { digest: Buffer.from(res.digest, 'hex'), size: res.size })
+  private async runJob (job: BatchJob, errors: BatchError[], onProgress: ((done: number) => void) | undefined): Promise<void> {
+    const replies = this.slots.map(async slot => await new Promise<BatchError[]>(resolve => {
+      slot.replies.push(resolve)
+      slot.worker.postMessage(job)
+    }))
+    const progress = (): void => { onProgress?.(Atomics.load(job.ctrl, 1)) }
+    if (this.callerHashes) {
+      const thread = this.thread ??= new HashingThread()
+      while (thread.run(job, errors, CALLER_SLICE_NS)) {
+        progress()
+        await new Promise(resolve => setImmediate(resolve))
+        if (this.closed) throw new Error('DigestPool: closed')
       }
     }
-    this.pump()
-  }
-
-  private failSlot (slot: Slot, err: unknown): void {
-    for (const t of slot.inFlight.values()) t.reject(err)
-    slot.inFlight.clear()
-    slot.batches = 0
-    this.slots.splice(this.slots.indexOf(slot), 1)
-    if (this.slots.length === 0) for (const t of this.queue.splice(0)) t.reject(err)
-    else this.pump()
+    const timer = onProgress === undefined ? undefined : setInterval(progress, PROGRESS_MS)
+    try {
+      for (const errs of await Promise.all(replies)) errors.push(...errs)
+    } finally { clearInterval(timer) }
+    if (this.closed) throw new Error('DigestPool: closed')
+    // files a dead worker had claimed
+    const n = job.status.length
+    for (let i = 0; i < n; i++) {
+      if (job.status[i] !== FileStatus.PENDING) continue
+      const digests = Buffer.from(job.digests.buffer, job.digests.byteOffset, job.digests.byteLength)
+      ;(this.thread ??= new HashingThread()).hashOne(job, i, pathOf(job, i), digests, errors)
+      Atomics.add(job.ctrl, 1, 1)
+    }
+    progress()
   }
 }

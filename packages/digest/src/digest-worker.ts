@@ -1,22 +1,15 @@
-/** Worker thread of DigestPool: hashes each batch of files it is sent and posts the batch's results back. */
+/** Worker thread of DigestPool: hashes files of each job it is sent until the job has none left, then replies. */
 import { parentPort } from 'node:worker_threads'
-import { fsverityDigestFileSync } from './fsverity-file.js'
-import type { PoolRequest, PoolResponse } from './digest-pool.js'
+import { HashingThread, type BatchError, type BatchJob } from './digest-batch.js'
 
 const port = parentPort
 if (port === null) throw new Error('digest-worker must run as a worker thread')
 
 // a worker owns its thread, so blocking reads into one reused buffer cost nothing and allocate nothing
-const buf = Buffer.allocUnsafe(1 << 20)
+const thread = new HashingThread()
 
-function digestOne (req: PoolRequest): PoolResponse {
-  try {
-    const { digest, size } = req.expectSize === undefined ? fsverityDigestFileSync(req.path, buf) : fsverityDigestFileSync(req.path, buf, req.expectSize)
-    return { id: req.id, digest: digest?.toString('hex') ?? null, size }
-  } catch (err) {
-    const e = (err as { cause?: NodeJS.ErrnoException }).cause ?? (err as NodeJS.ErrnoException)
-    return { id: req.id, error: { message: e.message, code: e.code } }
-  }
-}
-
-port.on('message', (batch: PoolRequest[]) => { port.postMessage(batch.map(digestOne)) })
+port.on('message', (job: BatchJob) => {
+  const errors: BatchError[] = []
+  thread.run(job, errors)
+  port.postMessage(errors)
+})

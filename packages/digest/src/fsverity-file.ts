@@ -44,9 +44,9 @@ export async function fsverityDigestFile (path: string): Promise<FileDigest> {
 }
 
 /**
- * Synchronous fsverityDigestFile for worker threads, where blocking is free. `buf` (any size ≥ 4096) may be passed
- * to reuse one read buffer across files. With `expectSize`, a file of another size is not read: the result then
- * has its size and no digest (it cannot match).
+ * Synchronous fsverityDigestFile for threads where blocking is free (DigestPool has its own batch loop). `buf` (any
+ * size ≥ 4096) may be passed to reuse one read buffer across files. With `expectSize`, a file of another size is
+ * not read: the result then has its size and no digest (it cannot match).
  */
 export function fsverityDigestFileSync (path: string, buf?: Buffer): FileDigest
 export function fsverityDigestFileSync (path: string, buf: Buffer | undefined, expectSize: number): { digest?: Buffer, size: number }

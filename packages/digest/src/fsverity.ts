@@ -32,6 +32,7 @@ export class FsVerityHasher {
   private top = 0
   private total = 0
   private finished = false
+  private descriptor: Buffer | undefined
 
   /** Number of content bytes hashed so far. */
   get size (): number { return this.total }
@@ -63,22 +64,40 @@ export class FsVerityHasher {
     return this
   }
 
-  /** Finishes the tree and returns the 32-byte digest. The hasher cannot be used afterwards. */
+  /** Finishes the tree and returns the 32-byte digest. The hasher cannot be used afterwards (until reset). */
   digest (): Buffer {
+    const out = Buffer.allocUnsafe(FSVERITY_HASH_SIZE)
+    this.digestInto(out, 0)
+    return out
+  }
+
+  /** Like digest(), but writes the 32 bytes into `out` at `offset`: no allocation per file when hashing many. */
+  digestInto (out: Buffer, offset: number): void {
     if (this.finished) throw new Error('FsVerityHasher: digest called twice')
     this.finished = true
-    const root = Buffer.alloc(FSVERITY_HASH_SIZE)
-    if (this.total > 0) {
+    const d = this.descriptor ??= fsverityDescriptor(0, new Uint8Array(FSVERITY_HASH_SIZE))
+    d.writeBigUInt64LE(BigInt(this.total), 8)
+    if (this.total === 0) d.fill(0, 16, 16 + FSVERITY_HASH_SIZE)
+    else {
       for (let level = 0; ; level++) {
         const buf = this.buffers[level]!
         buf.fill(0, this.fills[level]!)
         const hash = sha256Latin1(buf)
-        if (level === this.top) { root.write(hash, 0, 'latin1'); break }
+        if (level === this.top) { d.write(hash, 16, FSVERITY_HASH_SIZE, 'latin1'); break }
         this.fills[level] = 0
         this.pushHash(level + 1, hash)
       }
     }
-    return Buffer.from(sha256Latin1(fsverityDescriptor(this.total, root)), 'latin1')
+    out.write(sha256Latin1(d), offset, FSVERITY_HASH_SIZE, 'latin1')
+  }
+
+  /** Starts over for another file, keeping the buffers. */
+  reset (): this {
+    this.fills.fill(0)
+    this.top = 0
+    this.total = 0
+    this.finished = false
+    return this
   }
 
   /** `hash` is 32 bytes as a latin1 string */

@@ -68,6 +68,62 @@ describe('DigestPool', () => {
     }
   })
 
+  it('digestFiles: one batch on every thread mix gives each file its digest, size, wrong size or error', async () => {
+    const files: Array<[string, Buffer]> = []
+    // sizes around the block and read-buffer boundaries; enough files that every thread takes some
+    for (let i = 0; i < 300; i++) {
+      const data = Buffer.alloc([0, 1, 4095, 4096, 4097, 70000, (1 << 20) + 3][i % 7]!, i)
+      const file = path.join(dir, `b${i}`)
+      fs.writeFileSync(file, data)
+      files.push([file, data])
+    }
+    const paths = [...files.map(([f]) => f), path.join(dir, 'missing'), dir]
+    // 5: shorter than expected; 6 (1 MiB + 3) and 8 (1 byte): longer
+    const wrong = new Map([[5, 70001], [6, (1 << 20) + 2], [8, 0]])
+    const sizes = [...files.map(([, d], i) => wrong.get(i) ?? d.length), 1, 1]
+    for (const [jobs, callerHashes] of [[1, true], [2, true], [3, true], [2, false]] as const) {
+      const pool = new DigestPool(jobs, { callerHashes })
+      const seen: number[] = []
+      try {
+        const got = await pool.digestFiles(paths, sizes, (n) => { seen.push(n) })
+        expect(got.length).toBe(paths.length)
+        files.forEach(([, data], i) => {
+          expect(got.size(i)).toBe(data.length)
+          if (wrong.has(i)) expect(got.digest(i)).toBeUndefined()
+          else expect(got.digest(i)?.toString('hex')).toBe(fsverityDigest(data).toString('hex'))
+          expect(got.error(i)).toBeUndefined()
+        })
+        expect(got.error(300)).toMatchObject({ code: 'ERR_CFS_FILE_NOT_FOUND', message: `cannot read ${paths[300]!}: no such file or directory` })
+        expect(got.digest(300)).toBeUndefined()
+        expect(got.error(301)).toMatchObject({ code: 'ERR_CFS_IO', message: `cannot read ${dir}: is a directory` })
+        expect(got.size(301)).toBeNaN()
+        expect(seen.at(-1)).toBe(paths.length)
+        expect(seen).toEqual([...seen].sort((a, b) => a - b))
+        // without expected sizes every readable file is hashed
+        const all = await pool.digestFiles([...paths.slice(0, 10), dir])
+        expect(all.digest(5)?.toString('hex')).toBe(fsverityDigest(files[5]![1]).toString('hex'))
+        expect(all.error(10)).toMatchObject({ code: 'ERR_CFS_IO', message: `cannot read ${dir}: is a directory` })
+        expect((await pool.digestFiles([])).length).toBe(0)
+      } finally { await pool.close() }
+    }
+  })
+
+  it('digestFiles: files a worker claimed before it died are hashed by the calling thread', async () => {
+    const files = Array.from({ length: 50 }, (_, i) => {
+      const file = path.join(dir, `d${i}`)
+      fs.writeFileSync(file, Buffer.alloc(200000, i))
+      return file
+    })
+    const pool = new DigestPool(1)
+    try {
+      const worker = (pool as unknown as { slots: Array<{ worker: { terminate: () => Promise<number> } }> }).slots[0]!.worker
+      const running = pool.digestFiles(files)
+      await worker.terminate()
+      const got = await running
+      files.forEach((_f, i) => { expect(got.digest(i)).toEqual(fsverityDigest(Buffer.alloc(200000, i))) })
+    } finally { await pool.close() }
+  })
+
   it('fsverityDigestFileSync agrees with fsverityDigest across buffer sizes', () => {
     const data = Buffer.alloc(300000, 7)
     const file = path.join(dir, 'sync')

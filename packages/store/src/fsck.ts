@@ -61,19 +61,19 @@ export async function fsckStore (store: Store, opts: FsckOptions = {}): Promise<
     let bytes = 0
     // this thread only waits for results, so it hashes too: `jobs` busy threads in all
     const pool = new DigestPool(opts.jobs, { callerHashes: true })
-    let done = 0
     try {
-      await Promise.all(objects.map(async (obj) => {
-        try {
-          const r = await pool.digestFile(obj.path)
-          bytes += r.size
-          const actual: Digest = `sha256:${r.digest.toString('hex')}`
-          if (actual !== obj.digest) findings.push({ problem: 'corrupt-object', path: rel(obj.path), claimed: obj.digest, actual, detail: 'content does not hash to its name', action: 'none' })
-        } catch (err) {
-          findings.push({ problem: 'unreadable-object', path: rel(obj.path), claimed: obj.digest, detail: (err as Error).message, action: 'none' })
+      const got = await pool.digestFiles(objects.map(o => o.path), undefined,
+        opts.onProgress === undefined ? undefined : (n) => { opts.onProgress?.(n, objects.length) })
+      objects.forEach((obj, i) => {
+        const digest = got.digest(i)
+        if (digest === undefined) {
+          findings.push({ problem: 'unreadable-object', path: rel(obj.path), claimed: obj.digest, detail: (got.error(i) as Error).message, action: 'none' })
+          return
         }
-        opts.onProgress?.(++done, objects.length)
-      }))
+        bytes += got.size(i)
+        const actual: Digest = `sha256:${digest.toString('hex')}`
+        if (actual !== obj.digest) findings.push({ problem: 'corrupt-object', path: rel(obj.path), claimed: obj.digest, actual, detail: 'content does not hash to its name', action: 'none' })
+      })
     } finally { await pool.close() }
 
     const images = await checkImages(store, findings, rel)

@@ -80,7 +80,7 @@ export class ObjectWriter {
     // existence check; a concurrent build's object still makes link(2) fail with EEXIST, so nothing is overwritten
     const freshStore = isEmptyDir(store.objectsDir)
     this.workers = Array.from({ length: n }, () => {
-      const w = new Worker(workerUrl, { workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore } })
+      const w = new Worker(workerUrl, { execArgv: [], workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore } })
       w.on('message', (m: WorkerReplies | typeof ABORTED) => { if (m !== ABORTED) this.onReplies(m) })
       w.on('error', (err) => this.fail(err))
       w.on('exit', () => this.exited.add(w))

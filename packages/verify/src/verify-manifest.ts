@@ -61,10 +61,19 @@ export function hexOfPayload (payload: string | undefined): string | undefined {
   return m === null ? undefined : m[1]! + m[2]!
 }
 
-interface Wanted { digest: Digest, size: number, paths: string[], payloads: Set<string> }
+interface Wanted { digest: Digest, bytes: Buffer, size: number, paths: string[], payloads: Set<string> }
 
 /** Verifies every object `manifest` references against `store`. Never throws for a bad object: it is a finding. */
 export async function verifyManifest (manifest: Manifest, store: Store, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  // workers take tens of milliseconds to start: start them first, so they boot while the manifest is walked and the
+  // kernel probed. This thread only waits for results, so it hashes too: `jobs` threads busy in all, not jobs + 1.
+  const pool = new DigestPool(opts.jobs, { callerHashes: true })
+  try {
+    return await verifyWith(pool, manifest, store, opts)
+  } finally { await pool.close() }
+}
+
+async function verifyWith (pool: DigestPool, manifest: Manifest, store: Store, opts: VerifyOptions): Promise<VerifyReport> {
   const wanted = new Map<string, Wanted>()
   let unverifiable = 0
   walkDepthFirst(manifest, (path, node) => {
@@ -74,7 +83,7 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
     const hex = inode.digest !== undefined ? Buffer.from(inode.digest).toString('hex') : hexOfPayload(inode.payload)
     if (hex === undefined) { unverifiable++; return }
     let w = wanted.get(hex)
-    if (w === undefined) { w = { digest: `sha256:${hex}`, size: inode.size, paths: [], payloads: new Set() }; wanted.set(hex, w) }
+    if (w === undefined) { w = { digest: `sha256:${hex}`, bytes: Buffer.from(hex, 'hex'), size: inode.size, paths: [], payloads: new Set() }; wanted.set(hex, w) }
     w.paths.push(path)
     if (inode.payload !== undefined) w.payloads.add(inode.payload)
   })
@@ -85,7 +94,7 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   let doneBytes = 0
   const totalBytes = all.reduce((n, w) => n + w.size, 0)
   const progress = (w: Wanted): void => { doneBytes += w.size; opts.onProgress?.(++done, all.length, doneBytes, totalBytes) }
-  const payloadOf = (w: Wanted): string => objectPathOf(Buffer.from(w.digest.slice(7), 'hex'))
+  const payloadOf = (w: Wanted): string => objectPathOf(w.bytes)
   for (const w of all) {
     for (const p of w.payloads) {
       if (p !== payloadOf(w)) findings.push({ object: w.digest, problem: 'bad-payload', paths: w.paths, expectedSize: w.size, detail: `payload ${p} is not the object's store path` })
@@ -95,56 +104,57 @@ export async function verifyManifest (manifest: Manifest, store: Store, opts: Ve
   const unreadable = (w: Wanted, err: unknown): void => { findings.push({ object: w.digest, problem: 'unreadable', paths: w.paths, expectedSize: w.size, detail: (err as Error).message }) }
   const wrongSize = (w: Wanted, size: number): void => { findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: size, detail: `stored size ${size}, manifest says ${w.size}` }) }
 
-  // workers take tens of milliseconds to start: start them now, alongside the kernel probe. This thread only waits
-  // for results, so it hashes too: `jobs` threads busy in all, not jobs + 1.
-  const pool = all.length > 0 ? new DigestPool(opts.jobs, { callerHashes: true }) : undefined
   let viaKernel = 0
   let rehash = all
-  try {
-    if (opts.kernel !== 'never' && all.length > 0) {
-      // one probe decides: on an unsealed store (the common case) no further tool runs and no stats are spent
-      const [probe] = await measureFiles([store.objectPath(all[0]!.digest)])
-      if (probe !== undefined && 'digest' in probe) {
-        rehash = []
-        const present: Wanted[] = []
-        for (const w of all) {
-          try {
-            const size = (await fs.stat(store.objectPath(w.digest))).size
-            if (size !== w.size) { wrongSize(w, size); progress(w) } else present.push(w)
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing(w); else unreadable(w, err)
-            progress(w)
-          }
-        }
-        const measured = await measureFiles(present.map(w => store.objectPath(w.digest)))
-        present.forEach((w, i) => {
-          const m = measured[i]
-          if (m === undefined || !('digest' in m)) { rehash.push(w); return }
-          viaKernel++
-          if (m.digest !== w.digest) {
-            findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: w.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
-          }
-          progress(w)
-        })
-      }
-    }
-
-    if (pool !== undefined && rehash.length > 0) {
-      await Promise.all(rehash.map(async (w) => {
+  if (opts.kernel !== 'never' && all.length > 0) {
+    // one probe decides: on an unsealed store (the common case) no further tool runs and no stats are spent
+    const [probe] = await measureFiles([store.objectPath(all[0]!.digest)])
+    if (probe !== undefined && 'digest' in probe) {
+      rehash = []
+      const present: Wanted[] = []
+      for (const w of all) {
         try {
-          // the worker compares sizes first, so a wrong-sized object is not read
-          const r = await pool.checkFile(store.objectPath(w.digest), w.size)
-          if (r.digest === undefined) { wrongSize(w, r.size); return }
-          const actual: Digest = `sha256:${r.digest.toString('hex')}`
-          if (actual !== w.digest) {
-            findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: r.size, actualDigest: actual, detail: 'content does not hash to its name' })
-          }
+          const size = (await fs.stat(store.objectPath(w.digest))).size
+          if (size !== w.size) { wrongSize(w, size); progress(w) } else present.push(w)
         } catch (err) {
-          if (isCfsError(err, 'ERR_CFS_FILE_NOT_FOUND')) missing(w); else unreadable(w, err)
-        } finally { progress(w) }
-      }))
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') missing(w); else unreadable(w, err)
+          progress(w)
+        }
+      }
+      const measured = await measureFiles(present.map(w => store.objectPath(w.digest)))
+      present.forEach((w, i) => {
+        const m = measured[i]
+        if (m === undefined || !('digest' in m)) { rehash.push(w); return }
+        viaKernel++
+        if (m.digest !== w.digest) {
+          findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: w.size, actualDigest: m.digest, detail: 'the kernel measures a different fs-verity digest' })
+        }
+        progress(w)
+      })
     }
-  } finally { await pool?.close() }
+  }
+
+  if (rehash.length > 0) {
+    // one batch: the hashing threads compare sizes first, so a wrong-sized object is not read
+    const before = done
+    const beforeBytes = doneBytes
+    // threads take files in list order, so the first n files' bytes is the bar's measure (exact at the end)
+    const prefix = new Float64Array(rehash.length + 1)
+    rehash.forEach((w, i) => { prefix[i + 1] = prefix[i]! + w.size })
+    const got = await pool.digestFiles(rehash.map(w => store.objectPath(w.digest)), rehash.map(w => w.size),
+      opts.onProgress === undefined ? undefined : (n) => { opts.onProgress?.(before + n, all.length, beforeBytes + prefix[n]!, totalBytes) })
+    done = before + rehash.length
+    doneBytes = beforeBytes + prefix[rehash.length]!
+    rehash.forEach((w, i) => {
+      const err = got.error(i)
+      if (err !== undefined) { if (isCfsError(err, 'ERR_CFS_FILE_NOT_FOUND')) missing(w); else unreadable(w, err); return }
+      const digest = got.digest(i)
+      if (digest === undefined) { wrongSize(w, got.size(i)); return }
+      if (!digest.equals(w.bytes)) {
+        findings.push({ object: w.digest, problem: 'corrupt', paths: w.paths, expectedSize: w.size, actualSize: got.size(i), actualDigest: `sha256:${digest.toString('hex')}`, detail: 'content does not hash to its name' })
+      }
+    })
+  }
 
   findings.sort((a, b) => a.object < b.object ? -1 : a.object > b.object ? 1 : a.problem < b.problem ? -1 : 1)
   const rehashed = rehash.length

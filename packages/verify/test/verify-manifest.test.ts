@@ -16,8 +16,11 @@ describe('verifyManifest', () => {
   it('passes a store holding every object intact, checking each distinct object once', async () => {
     const t = await tempStore(); dir = t.dir
     const img = await makeImage(t.store, files)
-    const r = await verifyManifest(img.manifest, t.store, { jobs: 2 })
+    const seen: Array<[number, number]> = []
+    const r = await verifyManifest(img.manifest, t.store, { jobs: 2, onProgress: (done, total) => { seen.push([done, total]) } })
     expect(r).toMatchObject({ ok: true, objects: 3, bytes: 5000 + 70000 + 100, rehashed: 3, viaKernel: 0, method: 'rehash', findings: [] })
+    expect(seen.at(-1)).toEqual([3, 3])
+    expect(seen.map(([d]) => d)).toEqual(seen.map(([d]) => d).sort())
   })
 
   it('names a corrupt object with every path that uses it, and a missing one, in one report', async () => {
