@@ -5,7 +5,7 @@
  */
 import { fileKind, S_IFMT, S_IFREG, S_IFLNK, S_IFCHR, S_IFBLK, S_IFDIR, type Inode } from '@cfs/manifest'
 import { contentOf, type AttributeChange, type Change, type Content, type DiffResult, type LinkGroup } from './diff-manifests.js'
-import { escapeBytes } from './escape-bytes.js'
+import { escapeBytes } from '@cfs/manifest'
 import { summarizeDiff, type DiffSummary } from './summarize-diff.js'
 
 export const DIFF_JSON_SCHEMA = 'cfs.diff/1'

@@ -4,4 +4,5 @@ export { summarizeDiff } from './summarize-diff.js'
 export type { DiffSummary, KindSummary, DirectoryChurn } from './summarize-diff.js'
 export { diffToJson, changeToJson, contentToJson, modeString, splitDev, DIFF_JSON_SCHEMA } from './diff-to-json.js'
 export type { DiffJson, JsonChange, JsonEntry, JsonContent } from './diff-to-json.js'
-export { escapeBytes, unescapeBytes } from './escape-bytes.js'
+// re-exported for the diff's users: the one byte-string display form lives with the model
+export { escapeBytes, unescapeBytes } from '@cfs/manifest'
