@@ -1,20 +1,8 @@
-import { execFile } from 'node:child_process'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+import { runCfs, type Ran } from './run-cfs.js'
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/cfs.js')
-const exec = promisify(execFile)
 
-async function cfs (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args])
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const cfs = async (...args: string[]): Promise<Ran> => await runCfs(args)
 
 describe('cfs binary', () => {
   it('prints its version', async () => {

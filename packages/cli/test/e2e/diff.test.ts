@@ -1,27 +1,16 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { fixturePath } from '@cfs/fixtures'
 import {
   encodeManifest, finalizeTree, makeInode, S_IFDIR, S_IFLNK, S_IFREG, type Inode, type Manifest, type Node,
 } from '@cfs/manifest'
-
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/cfs.js')
-const exec = promisify(execFile)
+import { runCfs, type Ran } from './run-cfs.js'
 
 let dir: string
-async function cfs (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '', CFS_STORE: path.join(dir, 'default-store'), TMPDIR: path.join(dir, 'tmp') } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const cfs = async (...args: string[]): Promise<Ran> =>
+  await runCfs(args, { cwd: dir, env: { ...process.env, NO_COLOR: '', CFS_STORE: path.join(dir, 'default-store'), TMPDIR: path.join(dir, 'tmp') } })
 
 const file = (n: number, fields: Partial<Inode> = {}): Inode => makeInode(S_IFREG | 0o644, { size: 1000 * n, digest: Buffer.alloc(32, n), ...fields })
 const inline = (text: string, fields: Partial<Inode> = {}): Inode => makeInode(S_IFREG | 0o644, { size: text.length, inline: Buffer.from(text), ...fields })

@@ -3,11 +3,10 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { fixturePath } from '@cfs/fixtures'
+import { runCfs, type Ran } from './run-cfs.js'
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/cfs.js')
 const exec = promisify(execFile)
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(p => fs.existsSync(p))
@@ -18,15 +17,7 @@ const HOSTILE_DIR = 'x<'
 const HOSTILE_FILE = 'script><img src=x onerror="document.title=\'pwned\'">'
 
 let dir: string
-async function cfs (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, CFS_STORE: path.join(dir, 'store') } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const cfs = async (...args: string[]): Promise<Ran> => await runCfs(args, { cwd: dir, env: { ...process.env, CFS_STORE: path.join(dir, 'store') } })
 
 /** Loads a page in headless Chromium: its DOM after the scripts ran, and a 1200×900 screenshot. */
 async function load (page: string, name: string): Promise<{ dom: string, png: Buffer }> {

@@ -1,27 +1,16 @@
-import { execFile, spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { encodeManifest, finalizeTree, makeInode, S_IFDIR, S_IFREG } from '@cfs/manifest'
 import { Store } from '@cfs/store'
+import { BIN, runCfs, type Ran } from './run-cfs.js'
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/cfs.js')
-const exec = promisify(execFile)
 const skip = !fs.existsSync('/dev/fuse') ? 'no /dev/fuse' : process.getuid?.() !== 0 ? 'not root' : undefined
 if (skip !== undefined) console.log(`skipping cfs mount e2e tests: ${skip}`)
 const describeFuse = skip === undefined ? describe : describe.skip
 
-async function cfs (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args])
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const cfs = async (...args: string[]): Promise<Ran> => await runCfs(args)
 
 function mountTypeAt (mnt: string): string | undefined {
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
