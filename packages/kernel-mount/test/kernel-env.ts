@@ -31,3 +31,17 @@ export async function sweep (dir: string): Promise<void> {
 export function cleanDir (dir: string): void {
   if (mountsUnder(dir).length === 0) fs.rmSync(dir, { recursive: true, force: true })
 }
+
+/**
+ * The end of every kernel suite: asserts the suite left no loop device or mount under `dir`, and removes
+ * whatever it did leave (also when the assertion fails), then the directory.
+ */
+export async function expectCleanAndRemove (dir: string): Promise<void> {
+  try {
+    expect(loopsUnder(dir)).toEqual([])
+    expect(mountsUnder(dir)).toEqual([])
+  } finally {
+    await sweep(dir)
+    cleanDir(dir)
+  }
+}

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { encodeManifest, finalizeTree, makeInode, manifestDigest, S_IFDIR, S_IFREG } from '@cfs/manifest'
 import { Store } from '@cfs/store'
 import { isKernelMount, mountKernel, unmountKernel, type KernelMount } from '../src/index.js'
-import { cleanDir, kernelSkipReason, loopsUnder, mountsUnder, sweep } from './kernel-env.js'
+import { cleanDir, expectCleanAndRemove, kernelSkipReason, loopsUnder, mountsUnder, sweep } from './kernel-env.js'
 import { richTree, type RichTree } from './rich-tree.js'
 import { compareWithModel, xattrsOfPaths } from './compare-mount.js'
 
@@ -89,15 +89,7 @@ maybe('mountKernel on a tree with every entry kind', () => {
 
 maybe('mountKernel with verity', () => {
   let dir: string
-  afterAll(async () => {
-    try {
-      expect(loopsUnder(dir)).toEqual([])
-      expect(mountsUnder(dir)).toEqual([])
-    } finally {
-      await sweep(dir)
-      cleanDir(dir)
-    }
-  })
+  afterAll(async () => { await expectCleanAndRemove(dir) })
 
   it('mounts, but refuses to read an external file whose object has no fs-verity (EIO)', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
@@ -122,15 +114,7 @@ maybe('mountKernel with verity', () => {
 
 maybe('mountKernel on an image with POSIX ACLs', () => {
   let dir: string
-  afterAll(async () => {
-    try {
-      expect(loopsUnder(dir)).toEqual([])
-      expect(mountsUnder(dir)).toEqual([])
-    } finally {
-      await sweep(dir)
-      cleanDir(dir)
-    }
-  })
+  afterAll(async () => { await expectCleanAndRemove(dir) })
 
   it('mounts the EROFS layer with ACLs on, so they show through the overlay', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))

@@ -12,7 +12,7 @@ import { fixturePath } from '@cfs/fixtures'
 import { Store } from '@cfs/store'
 import { mountKernel, unmountKernel } from '../src/index.js'
 import { compareWithModel } from './compare-mount.js'
-import { cleanDir, kernelSkipReason, loopsUnder, mountsUnder, sweep } from './kernel-env.js'
+import { expectCleanAndRemove, kernelSkipReason } from './kernel-env.js'
 
 const reason = kernelSkipReason()
 const maybe = reason === undefined ? describe : describe.skip
@@ -25,15 +25,7 @@ maybe('reference dumps mounted with the kernel', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
     store = await Store.open(path.join(dir, 'store'), { create: true })
   })
-  afterAll(async () => {
-    try {
-      expect(loopsUnder(dir)).toEqual([])
-      expect(mountsUnder(dir)).toEqual([])
-    } finally {
-      await sweep(dir)
-      cleanDir(dir)
-    }
-  })
+  afterAll(async () => { await expectCleanAndRemove(dir) })
 
   it.each(['special.dump', 'longlink.dump', 'bigfile-xattr.dump', 'config.dump.gz'])('%s shows what the dump says', async (name) => {
     const manifest = parseDump(fs.readFileSync(fixturePath(`composefs/${name}`)), { source: name })

@@ -13,7 +13,7 @@ import { finalizeTree, makeInode, objectPathOf, S_IFDIR, S_IFREG } from '@cfs/ma
 import { fsverityDigest } from '@cfs/digest'
 import { Store } from '@cfs/store'
 import { mountKernel, unmountKernel } from '../src/index.js'
-import { cleanDir, exec, kernelSkipReason, loopsUnder, mountsUnder, sweep } from './kernel-env.js'
+import { exec, expectCleanAndRemove, kernelSkipReason } from './kernel-env.js'
 
 /** Makes a verity-capable ext4 image in `dir`, mounts it on `dir/ext4` and returns that path. */
 function mountVerityExt4 (dir: string): string {
@@ -56,15 +56,7 @@ if (reason !== undefined) console.log(`fs-verity mount test skipped: ${reason}`)
 
 maybe('mountKernel with verity on a store with fs-verity', () => {
   let dir: string
-  afterAll(async () => {
-    try {
-      expect(loopsUnder(dir)).toEqual([])
-      expect(mountsUnder(dir)).toEqual([])
-    } finally {
-      await sweep(dir)
-      cleanDir(dir)
-    }
-  })
+  afterAll(async () => { await expectCleanAndRemove(dir) })
 
   it('reads a sealed object and refuses one whose measured digest differs (EIO)', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfs-'))
