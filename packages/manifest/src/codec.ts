@@ -19,7 +19,7 @@ import { inodeProblem, nameProblem, xattrsProblem, MTIME_SEC_MAX, PAYLOAD_MAX, U
 import { INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX, S_IFDIR, S_IFMT, S_IFREG, S_IFLNK, type Inode, type Manifest, type Node, type Xattr } from './model.js'
 
 export const MANIFEST_MAGIC = Buffer.from('CFSM', 'latin1')
-export const MANIFEST_VERSION = 3
+export const MANIFEST_VERSION = 4
 const HEADER_SIZE = 5
 
 /** The compressed columns, in body order. */
@@ -30,7 +30,7 @@ type Column = typeof COLUMNS[number]
 const BODY_ITEMS = 2 + 2 * COLUMNS.length + 1
 
 /** Fixed brotli settings: part of the format, since the compressed bytes are part of the manifest digest. */
-export const BROTLI_QUALITY = 4
+export const BROTLI_QUALITY = 1
 export const BROTLI_LGWIN = 22
 /** Decompressed columns may total at most this plus EXPANSION_MAX times the body size. */
 export const RAW_BASE_MAX = 16 * 1024 * 1024
@@ -77,14 +77,20 @@ function isObjectPathOf (payload: string, digest: Uint8Array): boolean {
 
 /** Same keys and value bytes, in the same order; false for a value that is not a Uint8Array. */
 function sameXattrs (a: readonly Xattr[], b: readonly Xattr[]): boolean {
+  if (a === b) return true
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!
     const y = b[i]!
+    if (x === y) continue
     if (x.key !== y.key) return false
-    if (x.value === y.value) continue
-    if (!(x.value instanceof Uint8Array) || x.value.length !== y.value.length) return false
-    for (let j = 0; j < x.value.length; j++) if (x.value[j] !== y.value[j]) return false
+    const u = x.value
+    const v = y.value
+    if (u === v) continue
+    if (!(u instanceof Uint8Array)) return false
+    const n = u.length
+    if (n !== v.length) return false
+    for (let j = 0; j < n; j++) if (u[j] !== v[j]) return false
   }
   return true
 }
@@ -181,6 +187,7 @@ function sortedChildren (enc: Encoder, node: Node): Node[] {
 }
 
 const NO_NODES: Node[] = []
+const RECENT_SETS = 8
 
 /**
  * One encoding: the walk state and the tables. A class rather than closures over `let`s, so the hot methods read
@@ -189,7 +196,16 @@ const NO_NODES: Node[] = []
 class Encoder {
   readonly col = Object.fromEntries(COLUMNS.map(c => [c, new ByteWriter()])) as Record<Column, ByteWriter>
   readonly objects = new ObjectIndex()
-  readonly inodeIds = new Map<Inode, number>()
+  /**
+   * Inode numbers, in first-appearance order. Finding out whether an inode was met before is a hash lookup by
+   * object identity, the most expensive step of the walk, so it is made once per node: inodes that declare
+   * links (nlink > 1, not directories) keep their number in `linkedIds`; the rest only join the `seen` set,
+   * and the rare one met twice anyway (a group whose nlink says 1) finds its number in `order`.
+   */
+  inodeCount = 0
+  readonly linkedIds = new Map<Inode, number>()
+  readonly seen = new Set<Inode>()
+  readonly order: Inode[] = []
   /**
    * Hardlink groups whose primary (Node.hardlink) is not their first Node in depth-first order: that primary's
    * link is written as `seen + id + 1` (above every plain link value), so trees without such groups cost nothing.
@@ -212,8 +228,14 @@ class Encoder {
   lastUid = -1
   lastGid = -1
   lastOwner = 0
-  lastXattrs: Xattr[] = []
-  lastSet = 0
+  /**
+   * The xattr arrays of the last RECENT_SETS distinct sets written, and their set numbers: a match costs a few
+   * byte comparisons instead of interning every key and value. Labels alternate (a file with a capability
+   * between files without), so more than the previous one is worth remembering.
+   */
+  readonly recentXattrs: Xattr[][] = []
+  readonly recentSets: number[] = []
+  recentNext = 0
   /** directories on the walk's path, the root first: error messages only */
   readonly ancestors: Node[] = []
 
@@ -235,13 +257,32 @@ class Encoder {
     this.col.objects.uint(i + 1)
   }
 
+  /** The number of an inode met before; undefined for a new inode, which gets the next number. */
+  private inodeNumber (inode: Inode, isDir: boolean): number | undefined {
+    if (isDir || inode.nlink === 1) {
+      const before = this.seen.size
+      if (this.seen.add(inode).size === before) {
+        let id = this.linkedIds.get(inode)
+        if (id === undefined) { id = this.order.indexOf(inode); this.linkedIds.set(inode, id) }
+        return id
+      }
+    } else {
+      const id = this.linkedIds.get(inode)
+      if (id !== undefined) return id
+      this.linkedIds.set(inode, this.inodeCount)
+    }
+    this.order.push(inode)
+    this.inodeCount++
+    return undefined
+  }
+
   /** Writes one node's entries (and its inode's, when new); returns its children in walk order. */
   visit (node: Node, prev: string): Node[] {
     const col = this.col
     const inode = node.inode
     const isDir = (inode.mode & S_IFMT) === S_IFDIR
     this.nodes++
-    const known = this.inodeIds.get(inode)
+    const known = this.inodeNumber(inode, isDir)
     if (node !== this.root) {
       // front coding: the prefix shared with the previous sibling, then the rest NUL-terminated
       const name = node.name
@@ -251,7 +292,7 @@ class Encoder {
       if (known !== undefined && isDir) treeInvalid('a directory inode is shared (directory hardlink)', this.pathOf(node))
       const primaries = this.primaries
       const latePrimary = known !== undefined && primaries !== undefined && !this.firstIsPrimary.has(inode) && primaries.get(inode) === node
-      col.links.uint(known === undefined ? 0 : latePrimary ? this.inodeIds.size + known + 1 : known + 1)
+      col.links.uint(known === undefined ? 0 : latePrimary ? this.inodeCount + known + 1 : known + 1)
     }
     let children = NO_NODES
     if (isDir) {
@@ -260,7 +301,6 @@ class Encoder {
     } else if (node.children !== undefined) treeInvalid('a non-directory has children', this.pathOf(node))
     if (known === undefined) {
       if (this.primaries !== undefined && this.primaries.get(inode) === node) this.firstIsPrimary.add(inode)
-      this.inodeIds.set(inode, this.inodeIds.size)
       let subdirs = 0
       for (let i = 0; i < children.length; i++) if ((children[i]!.inode.mode & S_IFMT) === S_IFDIR) subdirs++
       this.addInode(inode, node, isDir ? 2 + subdirs : 1)
@@ -271,50 +311,73 @@ class Encoder {
   private addInode (inode: Inode, node: Node, expectedNlink: number): void {
     const col = this.col
     let xattrs = inode.xattrs
-    // the previous inode's xattrs were checked: the same keys and bytes need no second look
-    const same = xattrs.length > 0 && sameXattrs(xattrs, this.lastXattrs)
-    if (xattrs.length > 0 && !same && xattrsProblem(xattrs) !== undefined) {
+    // recent sets were checked when first written: the same keys and bytes need no second look
+    const known = xattrs.length > 0 ? this.recentSet(xattrs) : 0
+    if (xattrs.length > 0 && known === 0 && xattrsProblem(xattrs) !== undefined) {
       xattrs = xattrs.slice().sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
       const p = xattrsProblem(xattrs)
       if (p !== undefined) treeInvalid(p, this.pathOf(node))
     }
-    const problem = inodeProblem(inode, false)
-    if (problem !== undefined) treeInvalid(problem, this.pathOf(node))
     const mode = inode.mode
+    // The shared rule (inodeProblem) runs for anything but the common shapes that cheap tests clear: a directory
+    // or device without content, and a regular file whose payload, if any, is derived from its 32-byte digest.
+    const type = mode & S_IFMT
+    const uid = inode.uid
+    const gid = inode.gid
+    const sec = inode.mtimeSec
+    const size = inode.size
+    const digest = inode.digest
+    const payload = inode.payload
+    const plain = (mode >>> 0) === mode && mode <= 0o177777 && VALID_TYPE[type >>> 12] === 1 && (uid >>> 0) === uid &&
+      (gid >>> 0) === gid && (inode.nlink >>> 0) === inode.nlink && (inode.rdev >>> 0) === inode.rdev &&
+      (inode.mtimeNsec >>> 0) === inode.mtimeNsec && Number.isSafeInteger(sec) && sec <= MTIME_SEC_MAX && sec >= -MTIME_SEC_MAX &&
+      Number.isSafeInteger(size) && size >= 0 && inode.target === undefined && inode.inline === undefined &&
+      (type === S_IFREG
+        ? (digest === undefined ? payload === undefined : digest.length === 32 && (payload === undefined || isObjectPathOf(payload, digest)))
+        : type !== S_IFLNK && digest === undefined && payload === undefined)
+    if (!plain) {
+      const problem = inodeProblem(inode, false)
+      if (problem !== undefined) treeInvalid(problem, this.pathOf(node))
+    }
     if (mode !== this.lastMode) { this.lastModeIndex = intern(this.modes, mode); this.lastMode = mode }
     col.modes.uint(this.lastModeIndex)
-    if (inode.uid !== this.lastUid || inode.gid !== this.lastGid) {
-      const ownerKey = `${inode.uid}:${inode.gid}`
+    if (uid !== this.lastUid || gid !== this.lastGid) {
+      const ownerKey = `${uid}:${gid}`
       let owner = this.owners.get(ownerKey)
-      if (owner === undefined) { owner = this.owners.size; this.owners.set(ownerKey, owner); this.ownerList.push([inode.uid, inode.gid]) }
-      this.lastUid = inode.uid
-      this.lastGid = inode.gid
+      if (owner === undefined) { owner = this.owners.size; this.owners.set(ownerKey, owner); this.ownerList.push([uid, gid]) }
+      this.lastUid = uid
+      this.lastGid = gid
       this.lastOwner = owner
     }
     col.owners.uint(this.lastOwner)
     col.nlinks.sint(inode.nlink - expectedNlink)
     col.rdevs.uint(inode.rdev)
-    col.mtimes.sint(inode.mtimeSec - this.prevSec)
-    this.prevSec = inode.mtimeSec
+    col.mtimes.sint(sec - this.prevSec)
+    this.prevSec = sec
     col.nsecs.uint(inode.mtimeNsec)
-    col.sizes.uint(inode.size)
+    col.sizes.uint(size)
     if (xattrs.length === 0) col.xattrs.uint(0)
-    else if (same) col.xattrs.uint(this.lastSet)
+    else if (known > 0) col.xattrs.uint(known)
     else this.addXattrSet(xattrs)
     let flags = 0
-    const digest = inode.digest
     if (digest !== undefined) { flags |= FLAG_DIGEST; this.addObject(digest, 0) }
     if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
     if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
-    const payload = inode.payload
     if (payload !== undefined) {
-      if (digest !== undefined && isObjectPathOf(payload, digest)) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
+      if (digest !== undefined && (plain || isObjectPathOf(payload, digest))) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
       else if (OBJECT_PATH_RE.test(payload)) {
         flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
         this.addObject(Buffer.from(payload.slice(0, 2) + payload.slice(3), 'hex'), 0)
       } else { flags |= PAYLOAD_LITERAL << PAYLOAD_SHIFT; col.payloads.cstring(payload) }
     }
     col.flags.uint(flags)
+  }
+
+  /** The set number (1-based) of a recently written set with the same keys and values, or 0. */
+  private recentSet (xattrs: Xattr[]): number {
+    const recent = this.recentXattrs
+    for (let i = 0; i < recent.length; i++) if (sameXattrs(xattrs, recent[i]!)) return this.recentSets[i]!
+    return 0
   }
 
   private addXattrSet (xattrs: Xattr[]): void {
@@ -328,9 +391,10 @@ class Encoder {
     }
     let i = this.sets.get(id)
     if (i === undefined) { i = this.sets.size; this.sets.set(id, i); this.setList.push(pairs) }
-    this.lastXattrs = xattrs
-    this.lastSet = i + 1
-    this.col.xattrs.uint(this.lastSet)
+    this.recentXattrs[this.recentNext] = xattrs
+    this.recentSets[this.recentNext] = i + 1
+    this.recentNext = (this.recentNext + 1) % RECENT_SETS
+    this.col.xattrs.uint(i + 1)
   }
 
   writeTables (): void {
@@ -379,7 +443,7 @@ export function encodeManifest (manifest: Manifest): Uint8Array {
   }
   enc.writeTables()
 
-  const items: Array<number | Buffer> = [enc.nodes, enc.inodeIds.size]
+  const items: Array<number | Buffer> = [enc.nodes, enc.inodeCount]
   for (const c of COLUMNS) {
     const raw = enc.col[c].result()
     items.push(raw.length, compress(raw))
@@ -649,7 +713,7 @@ function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes:
   const inodeCount = inodes.length
   const rootInode = inodes[0]!
   if ((rootInode.mode & S_IFMT) !== S_IFDIR) invalid('the root is not a directory')
-  interface OpenDir { children: Node[], filled: number, inode: Inode, delta: number, subdirs: number }
+  interface OpenDir { children: Node[], filled: number, inode: Inode, delta: number, subdirs: number, prevStart: number, prevLength: number }
   const open: OpenDir[] = []
   const closeDir = (inode: Inode, subdirs: number, delta: number): void => {
     const nlink = 2 + subdirs + delta
@@ -659,33 +723,66 @@ function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes:
   // children arrays get their final length up front; a directory is opened once its node is placed
   const childrenOf = (nodesLeft: number): Node[] => new Array<Node>(col.dirs.upTo(nodesLeft, 'child count'))
   const openDir = (children: Node[], inode: Inode, id: number): void => {
-    if (children.length > 0) open.push({ children, filled: 0, inode, delta: nlinkDelta[id]!, subdirs: 0 })
+    if (children.length > 0) open.push({ children, filled: 0, inode, delta: nlinkDelta[id]!, subdirs: 0, prevStart: 0, prevLength: 0 })
     else closeDir(inode, 0, nlinkDelta[id]!)
   }
   const root: Node = { name: '', inode: rootInode, children: childrenOf(nodeCount - 1) }
   openDir(root.children!, rootInode, 0)
   let nextInode = 1
   const latePrimaries = new Map<Inode, Node>()
-  // names are read from one latin1 string of the whole column: a name is a slice of it, not a Buffer decode
+  // Names are expanded (prefix of the previous sibling + suffix) into one buffer, and every node gets its name
+  // as one slice of one latin1 string of that buffer after the walk: a single string object per name, where
+  // joining strings would make up to four (slice, suffix, cons string, its flattened copy).
   const names = col.names
-  const nameText = names.buf.toString('latin1')
+  const nb = names.buf
+  let full = Buffer.allocUnsafe(2 * nb.length + 256)
+  const nameStart = new Int32Array(nodeCount)
+  const nameLength = new Uint8Array(nodeCount)
+  const nodes = new Array<Node>(nodeCount)
+  nodes[0] = root
   let pos = 0
+  let fill = 0
   for (let k = 1; k < nodeCount; k++) {
     const top = open[open.length - 1]
     if (top === undefined) corrupt(`${nodeCount - k} nodes outside the tree`)
-    const prevName = top.filled === 0 ? '' : top.children[top.filled - 1]!.name
-    let shared = nameText.charCodeAt(pos)
-    if (shared < 0x80 && shared <= prevName.length) pos++
-    else { names.pos = pos; shared = names.upTo(prevName.length, 'shared name prefix'); pos = names.pos }
-    const end = nameText.indexOf('\0', pos)
+    // the previous sibling's name, as a range of `full`
+    const prevStart = top.filled === 0 ? 0 : top.prevStart
+    const prevLength = top.filled === 0 ? 0 : top.prevLength
+    let shared = nb[pos]!
+    if (shared < 0x80 && shared <= prevLength && pos < nb.length) pos++
+    else { names.pos = pos; shared = names.upTo(prevLength, 'shared name prefix'); pos = names.pos }
+    const end = nb.indexOf(0, pos)
     if (end < 0 || end - pos > NAME_MAX) { names.pos = pos; names.cstring(NAME_MAX, 'name') }
-    const suffix = nameText.slice(pos, end)
+    const suffixLength = end - pos
+    const length = shared + suffixLength
+    if (shared < prevLength && suffixLength > 0 && nb[pos] === full[prevStart + shared]) corrupt(`name prefix not maximal (node ${k})`)
+    // shared prefixes make the expansion larger than the column (at most 255 bytes per name, and the node
+    // count was checked against the column's size)
+    if (fill + length > full.length) {
+      const next = Buffer.allocUnsafe(2 * full.length + length)
+      full.copy(next, 0, 0, fill)
+      full = next
+    }
+    const start = fill
+    full.copyWithin(fill, prevStart, prevStart + shared)
+    fill += shared
+    for (let i = pos; i < end; i++) {
+      const c = nb[i]!
+      if (c === 0x2f) invalid(`name contains / (node ${k})`)
+      full[fill++] = c
+    }
     pos = end + 1
-    if (shared < prevName.length && suffix.charCodeAt(0) === prevName.charCodeAt(shared)) corrupt(`name prefix not maximal (node ${k})`)
-    const name = shared === 0 ? suffix : prevName.slice(0, shared) + suffix
-    const problem = nameProblem(name)
-    if (problem !== undefined) invalid(`${problem} (node ${k})`)
-    if (top.filled > 0 && !(prevName < name)) invalid(`names not sorted or repeated at ${JSON.stringify(name)} (node ${k})`)
+    if (length === 0 || length > NAME_MAX) invalid(`name of ${length} bytes (node ${k})`)
+    if (full[start] === 0x2e && (length === 1 || (length === 2 && full[start + 1] === 0x2e))) invalid(`name '${full.toString('latin1', start, fill)}' (node ${k})`)
+    // sorted and unique: the names agree on `shared` bytes and differ at the next one (the prefix is maximal),
+    // so this byte, or the previous name ending there, decides
+    if (top.filled > 0 && !(shared === prevLength ? suffixLength > 0 : suffixLength > 0 && full[start + shared]! > full[prevStart + shared]!)) {
+      invalid(`names not sorted or repeated at ${JSON.stringify(full.toString('latin1', start, fill))} (node ${k})`)
+    }
+    top.prevStart = start
+    top.prevLength = length
+    nameStart[k] = start
+    nameLength[k] = length
     let link = col.links.uint()
     // a value above nextInode marks the primary of a hardlink group that is not its first Node (see the encoder)
     const latePrimary = link > nextInode
@@ -698,11 +795,12 @@ function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes:
     } else {
       if (link > nextInode) corrupt(`hardlink to inode ${link - 1} before it appears (node ${k})`)
       inode = inodes[link - 1]!
-      if ((inode.mode & S_IFMT) === S_IFDIR) invalid(`directory hardlink at ${JSON.stringify(name)} (node ${k})`)
+      if ((inode.mode & S_IFMT) === S_IFDIR) invalid(`directory hardlink at ${JSON.stringify(full.toString('latin1', start, fill))} (node ${k})`)
     }
     const isDir = (inode.mode & S_IFMT) === S_IFDIR
     const children = isDir ? childrenOf(nodeCount - 1 - k) : undefined
-    const node: Node = children === undefined ? { name, inode } : { name, inode, children }
+    const node: Node = children === undefined ? { name: '', inode } : { name: '', inode, children }
+    nodes[k] = node
     if (latePrimary) {
       if (latePrimaries.has(inode)) corrupt(`two primaries for one hardlink group (node ${k})`)
       latePrimaries.set(inode, node)
@@ -716,6 +814,8 @@ function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes:
   if (nextInode !== inodeCount) corrupt(`${inodeCount - nextInode} inodes not reached from the root`)
   names.pos = pos
   names.end(); col.links.end(); col.dirs.end()
+  const text = full.toString('latin1', 0, fill)
+  for (let k = 1; k < nodeCount; k++) nodes[k]!.name = text.slice(nameStart[k]!, nameStart[k]! + nameLength[k]!)
 
   if (latePrimaries.size > 0) {
     for (const stack: Node[] = [root]; stack.length > 0;) {

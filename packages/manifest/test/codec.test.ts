@@ -6,8 +6,8 @@ import { finalizeTree, lookupPath, directorySize, walkDepthFirst } from '../src/
 import { columnsOf, repack, type ColumnName } from './repack.js'
 import { syntheticTree } from './synthetic-tree.js'
 
-const PINNED_SYNTHETIC_2000_7 = 'sha256:3b5ecc483a516a89a0e19026827b69b762712e53f179a0cf8408ccaa23df743b'
-const PINNED_TINY = 'sha256:131abe0a33ac35fe176cd750dc29feaba2d2fa64dae46b59c938eef23c68e459'
+const PINNED_SYNTHETIC_2000_7 = 'sha256:3490ab66724bd52e89a3e0063b668043b6c0936c50c55df7dbad8df1f1ce08a2'
+const PINNED_TINY = 'sha256:abf57de30d93016f1d5e8dbc4bcdc944435469164652cbc2fdea8301edb63a61'
 
 function sample (order: 'asc' | 'desc'): Manifest {
   const shared = makeInode(S_IFREG | 0o644, { size: 100, digest: Buffer.alloc(32, 7), payload: '07/07', nlink: 2 })
@@ -78,7 +78,7 @@ function codeOf (f: () => unknown): string | undefined {
   }
 }
 
-describe('manifest format v3', () => {
+describe('manifest format v4', () => {
   const big = syntheticTree(3000, 42)
 
   it('round-trips a synthetic OS tree: same tree, same bytes', () => {
@@ -103,7 +103,7 @@ describe('manifest format v3', () => {
   })
 
   it('keeps pinned digests (a change to the bytes must bump MANIFEST_VERSION and these pins)', () => {
-    expect(MANIFEST_VERSION).toBe(3)
+    expect(MANIFEST_VERSION).toBe(4)
     expect(manifestDigest(encodeManifest(syntheticTree(2000, 7)))).toBe(PINNED_SYNTHETIC_2000_7)
     expect(manifestDigest(encodeManifest(tinyTree([undefined])))).toBe(PINNED_TINY)
   })
@@ -115,6 +115,35 @@ describe('manifest format v3', () => {
     const groups = [...seen].filter(([, c]) => c > 1)
     expect(groups.length).toBeGreaterThan(5)
     for (const [inode] of groups) expect(isDir(inode)).toBe(false)
+  })
+
+  it('keeps a shared inode whose nlink says 1, and a group of three, as shared inodes', () => {
+    // the encoder tracks inodes with nlink 1 apart from declared groups: a repeat among them must still be found
+    const lone = makeInode(S_IFREG | 0o644, { size: 2, inline: Buffer.from('hi') })
+    const three = makeInode(S_IFREG | 0o600, { nlink: 3, size: 3, inline: Buffer.from('abc') })
+    const m = finalizeTree({
+      root: {
+        name: '',
+        inode: makeInode(S_IFDIR | 0o755),
+        children: [
+          { name: 'a', inode: lone },
+          { name: 'b', inode: three },
+          { name: 'd', inode: makeInode(S_IFDIR | 0o755), children: [{ name: 'c', inode: three }, { name: 'e', inode: lone }] },
+          { name: 'f', inode: three },
+          { name: 'g', inode: makeInode(S_IFREG | 0o644) },
+          { name: 'h', inode: lone },
+        ],
+      },
+    })
+    const back = decodeManifest(encodeManifest(m))
+    const at = (p: string): Inode => lookupPath(back, p)!.inode
+    expect(at('/a')).toBe(at('/d/e'))
+    expect(at('/a')).toBe(at('/h'))
+    expect(at('/a').nlink).toBe(1)
+    expect(at('/b')).toBe(at('/d/c'))
+    expect(at('/b')).toBe(at('/f'))
+    expect(at('/g')).not.toBe(at('/a'))
+    expect(Buffer.from(encodeManifest(back)).equals(Buffer.from(encodeManifest(m)))).toBe(true)
   })
 
   it('stores payloads exactly: absent, derived from the digest, object-path shaped, or any other bytes', () => {
@@ -236,9 +265,9 @@ describe('the worked example of docs/manifest-format.md', () => {
     expect(hex('flags')).toBe('00020409')
     expect(hex('tables')).toBe('04ed8301a48302ffc302ed83020100000110' + Buffer.from('security.selinux').toString('hex') + '011b' + Buffer.from('system_u:object_r:etc_t:s0\0').toString('hex') + '01010000')
     expect(hex('objects')).toBe('00')
-    expect(bytes.length).toBe(306)
-    expect(Buffer.from(bytes).subarray(0, 16).toString('hex')).toBe('4346534d03dc0025040416c41a8b0a80')
-    expect(manifestDigest(bytes)).toBe('sha256:671b4603c8255bacab4469133dede0fbae0553d6b30eb3d2cf249bd3f4bc472b')
+    expect(bytes.length).toBe(308)
+    expect(Buffer.from(bytes).subarray(0, 16).toString('hex')).toBe('4346534d04dc0025040416c41a8b0a80')
+    expect(manifestDigest(bytes)).toBe('sha256:fe03be2c3c2c1d22ab100f782f7da13b44c6abb8df7fc5e454035d6a05620e79')
   })
 })
 

@@ -75,7 +75,7 @@ describe('cfs inspect, ls and cat', () => {
     const j = JSON.parse(r.stdout.toString())
     expect(j).toMatchObject({
       digest: manifestDigest(img.bytes),
-      formatVersion: 3,
+      formatVersion: 4,
       manifestBytes: img.bytes.length,
       entries: 12,
       inodes: 11,

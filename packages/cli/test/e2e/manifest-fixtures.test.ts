@@ -8,16 +8,16 @@ import { encodeDump, parseDump } from '@cfs/dump'
 import { decodeManifest, encodeManifest, manifestDigest, MANIFEST_VERSION } from '@cfs/manifest'
 
 const PINNED: Array<[string, string]> = [
-  ['composefs/bigfile-xattr.dump', 'sha256:cdb195aa55629a2ad16d8be0036f338c25101cfd8df5789140a97ee7ef025f04'],
-  ['composefs/bigfile.dump', 'sha256:7b3b98ef2fd23c1bad8e020ae10a630179d771752657e037b778571cf771a634'],
-  ['composefs/longlink.dump', 'sha256:1b5b79ddaf0b5c0187e60d5d511421673c295e67aaf7640caf1d8cd726a4bfd0'],
-  ['composefs/special.dump', 'sha256:b521257ce99ee968d915657c973dc93f5f033afe23a9cb0eaeafe06111a42f53'],
-  ['composefs/config.dump.gz', 'sha256:a295d940645fce704993bb871aeba36469f75dc52b94777b0b2e5a6901c90f9a'],
-  ['composefs-random/r5000.dump.gz', 'sha256:3ccf1bc55ac0e359743dbc73b4ce1fc1a02bb9c34a8e228fae73c3f829c38e1c'],
-  ['composefs-random/r5001.dump.gz', 'sha256:1750a7da7f7ff935c66e1fda248f102a20b052b9171abec058451f45abd86866'],
-  ['composefs-random/r5002.dump.gz', 'sha256:af77f40cc9ee88faee7fa752d6e96156033202d5fc24e68644a6637efcdd5902'],
-  ['composefs-random/r5003.dump.gz', 'sha256:afa2d7eee872ae78c4b0684d23a82641b125fad1ce0d7a87273df4aa997deacb'],
-  ['composefs-random/r5004.dump.gz', 'sha256:e692e9d04a4e346fc3830ccd2ebd2457b52e99fa530ed2c806c6f57471fcb512'],
+  ['composefs/bigfile-xattr.dump', 'sha256:2c6c2f911f4933bff0accd48d67b359e3c65e2fcac828b83fcae73efa49b6578'],
+  ['composefs/bigfile.dump', 'sha256:233522e6e365d2e1a17f3b474345cd6bec1aa7c9d593241ff6a5a66a617fb3a7'],
+  ['composefs/longlink.dump', 'sha256:ef6d2f2dc62d9da4ddcabff7d5d6598924ccd596f46bc844f4f6c707482f0ffc'],
+  ['composefs/special.dump', 'sha256:2943b006d781eae52df2b03ab88c8d801a053584f589a2cf52c58d19c5704535'],
+  ['composefs/config.dump.gz', 'sha256:335fa6a86032ab865c8efe440828a9553288d9ea21e9a50a75e4527217523bd1'],
+  ['composefs-random/r5000.dump.gz', 'sha256:12cdf591c200c1351b296c16fde5affd07739b25ad49b03a53469a521dea9123'],
+  ['composefs-random/r5001.dump.gz', 'sha256:8cfcae758371ba3552085031c8e1d9b02b9e875df77fdb8e5c87f25d1da502bf'],
+  ['composefs-random/r5002.dump.gz', 'sha256:bc4b101015a70a115a76e15d54f742b542b8eab163c1d7518f123afa46b84efa'],
+  ['composefs-random/r5003.dump.gz', 'sha256:63f0d4951f20a52d34afbd7fc83dd9f8f992db54e2f6d0952834e89c78061abe'],
+  ['composefs-random/r5004.dump.gz', 'sha256:12f5e2a38c3b79c7b229d6118e2ebf89348f1e22e85f3cb3b328f12b2ba1a4af'],
 ]
 
 describe('manifests of the composefs fixture dumps', () => {
@@ -27,7 +27,7 @@ describe('manifests of the composefs fixture dumps', () => {
     const back = decodeManifest(bytes)
     expect(encodeDump(back).equals(encodeDump(tree))).toBe(true)
     expect(Buffer.from(encodeManifest(back)).equals(Buffer.from(bytes))).toBe(true)
-    expect(MANIFEST_VERSION).toBe(3)
+    expect(MANIFEST_VERSION).toBe(4)
     expect(manifestDigest(bytes)).toBe(digest)
   })
 })
