@@ -764,8 +764,8 @@ function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes:
       full = next
     }
     const start = fill
-    full.copyWithin(fill, prevStart, prevStart + shared)
-    fill += shared
+    // a loop: prefixes are short, and copyWithin is a native call per name
+    for (let i = prevStart; i < prevStart + shared; i++) full[fill++] = full[i]!
     for (let i = pos; i < end; i++) {
       const c = nb[i]!
       if (c === 0x2f) invalid(`name contains / (node ${k})`)
