@@ -200,9 +200,11 @@ class Encoder {
    * Inode numbers, in first-appearance order. Finding out whether an inode was met before is a hash lookup by
    * object identity, the most expensive step of the walk, so it is made once per node: inodes that declare
    * links (nlink > 1, not directories) keep their number in `linkedIds`; the rest only join the `seen` set,
-   * and the rare one met twice anyway (a group whose nlink says 1) finds its number in `order`.
+   * and the rare one met twice anyway (a group whose nlink says 1) finds its number in `order`, after which
+   * every inode is numbered in `linkedIds` (`allNumbered`).
    */
   inodeCount = 0
+  allNumbered = false
   readonly linkedIds = new Map<Inode, number>()
   readonly seen = new Set<Inode>()
   readonly order: Inode[] = []
@@ -262,10 +264,15 @@ class Encoder {
     if (isDir || inode.nlink === 1) {
       const before = this.seen.size
       if (this.seen.add(inode).size === before) {
-        let id = this.linkedIds.get(inode)
-        if (id === undefined) { id = this.order.indexOf(inode); this.linkedIds.set(inode, id) }
-        return id
+        if (!this.allNumbered) {
+          // the first repeat of an unlinked inode: from now on every inode keeps its number (once, not a search
+          // per repeat: a hostile dump could hold many)
+          this.order.forEach((o, id) => this.linkedIds.set(o, id))
+          this.allNumbered = true
+        }
+        return this.linkedIds.get(inode)!
       }
+      if (this.allNumbered) this.linkedIds.set(inode, this.inodeCount)
     } else {
       const id = this.linkedIds.get(inode)
       if (id !== undefined) return id
