@@ -42,6 +42,26 @@ describe('buildImage on the fixture images', () => {
     expect(fs.readdirSync(store.leasesDir)).toEqual([])
   })
 
+  it('stores the same objects and manifest whether the workers or the calling thread hash the objects', async () => {
+    for (const name of ['docker-archive.tar', 'layer.tar.gz']) {
+      const byWorkers = await Store.open(path.join(tmp, `w-${name}`), { create: true })
+      const byCaller = await Store.open(path.join(tmp, `c-${name}`), { create: true })
+      const a = await buildImage(fixturePath(`images/${name}`), { store: byWorkers, writer: { callerHashesAbove: Infinity } })
+      const b = await buildImage(fixturePath(`images/${name}`), { store: byCaller, writer: { callerHashesAbove: 0 } })
+      expect(b.digest).toBe(a.digest)
+      expect(b.stats.objectsNew).toBe(a.stats.objectsNew)
+      const objects = (store: Store): string[] => fs.readdirSync(store.objectsDir, { recursive: true }).map(String).filter(f => f.length > 2).sort()
+      expect(objects(byCaller)).toEqual(objects(byWorkers))
+      for (const f of objects(byCaller)) {
+        expect(fsverityDigest(fs.readFileSync(path.join(byCaller.objectsDir, f))).toString('hex')).toBe(f.replace('/', ''))
+      }
+      // again into the same store: every object is found by the caller's digest, none written
+      const again = await buildImage(fixturePath(`images/${name}`), { store: byCaller, writer: { callerHashesAbove: 0 } })
+      expect([again.digest, again.stats.objectsNew, again.stats.objectsReused]).toEqual([a.digest, 0, a.stats.objectsNew + a.stats.objectsReused])
+      expect(fs.readdirSync(byCaller.tmpDir)).toEqual([])
+    }
+  })
+
   it('gives the same manifest bytes whatever the format, store state, timezone or locale', async () => {
     const a = await buildImage(fixturePath('images/docker-archive.tar'), { store: await Store.open(path.join(tmp, 'a'), { create: true }) })
     const storeB = await Store.open(path.join(tmp, 'b'), { create: true })

@@ -10,11 +10,12 @@ import * as path from 'node:path'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { FsVerityHasher } from '@cfs/digest'
 import { crashPoint } from './crash-point.js'
-import { ABORTED, CREATED, EXISTED, FAILED, FIRST, LAST, PARTIAL, PIECE_FIELDS, type WorkerBatch, type WorkerReplies } from './object-protocol.js'
+import { ABORTED, CREATED, DIGEST_SIZE, EXISTED, FAILED, FIRST, HASHED, LAST, PARTIAL, PIECE_FIELDS, type WorkerBatch, type WorkerReplies } from './object-protocol.js'
 
 interface Job { hasher: FsVerityHasher, fd: number, tmp: string }
 
-const DIGEST_SIZE = 32
+/** reused for every whole object this worker hashes */
+const hasher = new FsVerityHasher()
 
 const { objectsDir, tmpDir, tag, fsync, freshStore } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean, freshStore: boolean }
 const jobs = new Map<number, Job>()
@@ -54,10 +55,12 @@ function objectExists (hex: string): boolean {
 }
 
 /** Stores one piece; returns the finished object's digest, or undefined while more pieces are to come. */
-function handle (id: number, data: Uint8Array, first: boolean, last: boolean): { digest: Buffer, created: boolean, size: number } | undefined {
+function handle (id: number, data: Uint8Array, first: boolean, last: boolean, hashed: boolean): { digest: Buffer, created: boolean, size: number } | undefined {
   if (first && last) {
-    // the whole object in one piece: hash first, and skip the write when the object exists
-    const digest = new FsVerityHasher().update(data).digest()
+    // the whole object in one piece: hash first (unless the main thread did), and skip the write when the object exists
+    const digest = hashed
+      ? Buffer.from(new Uint8Array(data.buffer, data.byteOffset - DIGEST_SIZE, DIGEST_SIZE))
+      : hasher.reset().update(data).digest()
     const hex = digest.toString('hex')
     if (objectExists(hex)) return { digest, created: false, size: data.length }
     const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
@@ -119,7 +122,7 @@ function addDigest (d: Buffer): void {
 
 function handleSafely (id: number, data: Uint8Array, flags: number): void {
   try {
-    const done = handle(id, data, (flags & FIRST) !== 0, (flags & LAST) !== 0)
+    const done = handle(id, data, (flags & FIRST) !== 0, (flags & LAST) !== 0, (flags & HASHED) !== 0)
     if (done === undefined) { replies.push(id, data.length, 0, PARTIAL); return }
     addDigest(done.digest)
     replies.push(id, data.length, done.size, done.created ? CREATED : EXISTED)

@@ -4,6 +4,11 @@
  * goes on parsing while they work. Memory is bounded by `maxInFlightBytes`: when it is reached, `add` waits until
  * half of it is written, so that the next batches are full ones rather than one object each.
  *
+ * Hashing follows the load: while more than `callerHashesAbove` bytes wait for the workers (they are the
+ * bottleneck, as on 2 cores with one worker, where a worker's file creation is the slowest step), the main thread
+ * computes the fs-verity digest of each object of up to 1 MiB from the copy it sends, and the worker only writes;
+ * otherwise (the main thread is the bottleneck, e.g. decompressing zstd) the workers hash.
+ *
  * Durability: workers do not fsync each object. `finish()` waits for every job and then flushes the store's
  * filesystem once with syncfs(2) (`sync -f`, coreutils): one flush is far cheaper than an fsync per object when
  * an image has thousands of files, and it still makes every object durable before the caller publishes a
@@ -19,10 +24,13 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
+import { FsVerityHasher } from '@cfs/digest'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { crashPoint } from './crash-point.js'
 import type { Store, WrittenObject } from './store.js'
-import { ABORTED, CREATED, FAILED, FIRST, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
+import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
+
+const WHOLE = FIRST | LAST
 
 const execFileP = promisify(execFile)
 
@@ -35,11 +43,13 @@ const BATCH_BYTES = 1 << 20
 /** new object bytes written between background flushes */
 const SYNC_AHEAD = 64 << 20
 
+/** default of ObjectWriterOptions.callerHashesAbove */
+const CALLER_HASHES_ABOVE = 16 << 20
 /** the smallest batch buffer */
 const BATCH_MIN = 64 << 10
 
-/** `last`: bytes in this worker's previous batch, which sizes the next buffer (see send) */
-interface Batch { buf: ArrayBuffer | undefined, fill: number, pieces: number[], last: number }
+/** `last`: bytes in this worker's previous batch, which sizes the next buffer (see send); `bytes` views `buf` */
+interface Batch { buf: ArrayBuffer | undefined, bytes: Buffer | undefined, fill: number, pieces: number[], last: number }
 
 export interface ObjectWriterOptions {
   /** worker threads (default: CPUs − 1, at least 1, at most 4) */
@@ -47,6 +57,12 @@ export interface ObjectWriterOptions {
   /** bytes handed to workers and not yet written (default 64 MiB) */
   maxInFlightBytes?: number
   durability?: 'syncfs' | 'fsync'
+  /**
+   * bytes handed to workers and not yet written from which on the calling thread hashes the objects of up to 1 MiB
+   * itself, so that hashing runs on both sides while the workers are behind (default 16 MiB; 0: always;
+   * Infinity: never)
+   */
+  callerHashesAbove?: number
 }
 
 interface Pending { resolve: (w: WrittenObject) => void, reject: (e: unknown) => void }
@@ -70,6 +86,7 @@ export class ObjectWriter {
   private readonly exited = new Set<Worker>()
   /** no batch goes out after close(): it would start an object after the workers dropped theirs */
   private closed = false
+  private readonly hasher = new FsVerityHasher()
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -87,7 +104,7 @@ export class ObjectWriter {
       return w
     })
     this.load = this.workers.map(() => 0)
-    this.batches = this.workers.map(() => ({ buf: undefined, fill: 0, pieces: [], last: BATCH_BYTES }))
+    this.batches = this.workers.map(() => ({ buf: undefined, bytes: undefined, fill: 0, pieces: [], last: BATCH_BYTES }))
   }
 
   private fail (err: unknown): void {
@@ -153,18 +170,28 @@ export class ObjectWriter {
    * its buffer is full, else at the next turn of the event loop.
    */
   private send (worker: number, id: number, chunks: Uint8Array[], len: number, flags: number): void {
+    // the workers are behind: this thread hashes the whole objects it sends, so hashing runs on both sides
+    const hash = (flags & WHOLE) === WHOLE && this.inFlight >= (this.opts.callerHashesAbove ?? CALLER_HASHES_ABOVE)
+    if (hash) flags |= HASHED
     this.inFlight += len
+    const room = len + (hash ? DIGEST_SIZE : 0)
     const batch = this.batches[worker]!
-    if (batch.buf !== undefined && batch.fill + len > batch.buf.byteLength) this.flush(worker)
+    if (batch.buf !== undefined && batch.fill + room > batch.buf.byteLength) this.flush(worker)
     if (batch.buf === undefined) {
       // batches often go out at the next turn of the event loop holding a few objects: size the buffer by the
       // previous batch rather than always BATCH_BYTES, and leave it uninitialised (every byte sent is copied in)
-      batch.buf = Buffer.allocUnsafeSlow(Math.max(len, Math.min(BATCH_BYTES, Math.max(BATCH_MIN, 2 * batch.last)))).buffer
+      const bytes = Buffer.allocUnsafeSlow(Math.max(room, Math.min(BATCH_BYTES, Math.max(BATCH_MIN, 2 * batch.last))))
+      batch.buf = bytes.buffer
+      batch.bytes = bytes
       batch.fill = 0
     }
+    const digestAt = batch.fill
+    if (hash) batch.fill += DIGEST_SIZE
     const into = new Uint8Array(batch.buf, batch.fill, len)
     let at = 0
     for (const c of chunks) { into.set(c, at); at += c.length }
+    // hashed from the copy: the digest is of exactly the bytes the worker writes
+    if (hash) this.hasher.reset().update(into).digestInto(batch.bytes!, digestAt)
     batch.pieces.push(id, batch.fill, len, flags)
     batch.fill += len
     if (batch.fill === batch.buf.byteLength) this.flush(worker)
@@ -177,6 +204,7 @@ export class ObjectWriter {
     this.workers[worker]!.postMessage({ buf: batch.buf, pieces: batch.pieces }, [batch.buf!])
     batch.last = batch.fill
     batch.buf = undefined
+    batch.bytes = undefined
     batch.fill = 0
     batch.pieces = []
   }
