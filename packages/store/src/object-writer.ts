@@ -10,7 +10,8 @@
  * otherwise (the main thread is the bottleneck, e.g. decompressing zstd) the workers hash.
  *
  * Durability: workers do not fsync each object. `finish()` waits for every job and then flushes the store's
- * filesystem once with syncfs(2) (`sync -f`, coreutils): one flush is far cheaper than an fsync per object when
+ * filesystem once with syncfs(2) (`sync -f`, coreutils, run by a helper shell: fs-syncer.ts): one flush is far
+ * cheaper than an fsync per object when
  * an image has thousands of files, and it still makes every object durable before the caller publishes a
  * manifest. While the build runs, a flush also starts in the background whenever SYNC_AHEAD new bytes were
  * written since the last one, so the disk writes while the build goes on and the final flush has little left.
@@ -27,6 +28,7 @@ import { Worker } from 'node:worker_threads'
 import { FsVerityHasher } from '@cfs/digest'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { crashPoint } from './crash-point.js'
+import { FsSyncer } from './fs-syncer.js'
 import type { Store, WrittenObject } from './store.js'
 import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
 
@@ -87,6 +89,7 @@ export class ObjectWriter {
   /** no batch goes out after close(): it would start an object after the workers dropped theirs */
   private closed = false
   private readonly hasher = new FsVerityHasher()
+  private readonly syncer: FsSyncer | undefined
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -96,6 +99,8 @@ export class ObjectWriter {
     // an empty objects/ (first build into a new store) holds nothing to look up: workers skip the per-object
     // existence check; a concurrent build's object still makes link(2) fail with EEXIST, so nothing is overwritten
     const freshStore = isEmptyDir(store.objectsDir)
+    // before the workers: the helper is forked while this process is small (fs-syncer.ts)
+    this.syncer = opts.durability === 'fsync' ? undefined : new FsSyncer(store.objectsDir)
     this.workers = Array.from({ length: n }, () => {
       const w = new Worker(workerUrl, { execArgv: [], workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore } })
       w.on('message', (m: WorkerReplies | typeof ABORTED) => { if (m !== ABORTED) this.onReplies(m) })
@@ -147,10 +152,10 @@ export class ObjectWriter {
   /** Counts new bytes, and starts a background flush when SYNC_AHEAD of them are not flushed yet. */
   private wrote (size: number): void {
     this.unsynced += size
-    if (this.unsynced < SYNC_AHEAD || this.background !== undefined || this.opts.durability === 'fsync' || this.closed) return
+    if (this.unsynced < SYNC_AHEAD || this.background !== undefined || this.syncer === undefined || this.closed) return
     this.unsynced = 0
     // a failure here is not the build's: the final flush in finish() reports its own
-    this.background = syncFilesystem(this.store.objectsDir).catch(() => {}).finally(() => { this.background = undefined })
+    this.background = this.syncer.sync().catch(() => {}).finally(() => { this.background = undefined })
   }
 
   private get max (): number { return this.opts.maxInFlightBytes ?? 64 << 20 }
@@ -279,7 +284,7 @@ export class ObjectWriter {
       await Promise.all(this.results)
       crashPoint('before-syncfs')
       await this.background
-      if (this.opts.durability !== 'fsync') await syncFilesystem(this.store.objectsDir)
+      await this.syncer?.sync()
     } finally { await this.close() }
   }
 
@@ -304,6 +309,7 @@ export class ObjectWriter {
       await w.terminate()
     }))
     await this.background
+    await this.syncer?.close()
     if (this.failed === undefined && this.pending.size === 0) return
     const prefix = `obj.${process.pid}.${this.tag}.`
     const names = await fs.readdir(this.store.tmpDir).catch(() => [])
