@@ -8,8 +8,8 @@
 export const FIRST = 1
 export const LAST = 2
 /**
- * a whole object (FIRST | LAST) whose fs-verity digest the main thread computed: the 32 digest bytes lie in `buf`
- * just before the content
+ * set on every piece of an object whose fs-verity digest the main thread computes: the 32 digest bytes lie in `buf`
+ * just before the content of the LAST piece
  */
 export const HASHED = 4
 export const DIGEST_SIZE = 32

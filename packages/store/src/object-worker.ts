@@ -12,7 +12,8 @@ import { FsVerityHasher } from '@cfs/digest'
 import { crashPoint } from './crash-point.js'
 import { ABORTED, CREATED, DIGEST_SIZE, EXISTED, FAILED, FIRST, HASHED, LAST, PARTIAL, PIECE_FIELDS, type WorkerBatch, type WorkerReplies } from './object-protocol.js'
 
-interface Job { hasher: FsVerityHasher, fd: number, tmp: string }
+/** an object arriving in several pieces; `hasher` unless the main thread hashes it */
+interface Job { hasher: FsVerityHasher | undefined, size: number, fd: number, tmp: string }
 
 /** reused for every whole object this worker hashes */
 const hasher = new FsVerityHasher()
@@ -54,13 +55,16 @@ function objectExists (hex: string): boolean {
   return fs.existsSync(path.join(objectsDir, hex.slice(0, 2), hex.slice(2)))
 }
 
+/** The digest the main thread put just before a piece's content (HASHED). */
+function digestBefore (data: Uint8Array): Buffer {
+  return Buffer.from(new Uint8Array(data.buffer, data.byteOffset - DIGEST_SIZE, DIGEST_SIZE))
+}
+
 /** Stores one piece; returns the finished object's digest, or undefined while more pieces are to come. */
 function handle (id: number, data: Uint8Array, first: boolean, last: boolean, hashed: boolean): { digest: Buffer, created: boolean, size: number } | undefined {
   if (first && last) {
     // the whole object in one piece: hash first (unless the main thread did), and skip the write when the object exists
-    const digest = hashed
-      ? Buffer.from(new Uint8Array(data.buffer, data.byteOffset - DIGEST_SIZE, DIGEST_SIZE))
-      : hasher.reset().update(data).digest()
+    const digest = hashed ? digestBefore(data) : hasher.reset().update(data).digest()
     const hex = digest.toString('hex')
     if (objectExists(hex)) return { digest, created: false, size: data.length }
     const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
@@ -85,21 +89,23 @@ function handle (id: number, data: Uint8Array, first: boolean, last: boolean, ha
   let job = jobs.get(id)
   if (job === undefined) {
     const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
-    job = { hasher: new FsVerityHasher(), fd: fs.openSync(tmp, 'wx', 0o644), tmp }
+    job = { hasher: hashed ? undefined : new FsVerityHasher(), size: 0, fd: fs.openSync(tmp, 'wx', 0o644), tmp }
     jobs.set(id, job)
   }
-  job.hasher.update(data)
+  job.hasher?.update(data)
+  job.size += data.length
   writeAll(job.fd, data)
   if (!last) { crashPoint('object-partial'); return undefined }
   if (fsync) fs.fsyncSync(job.fd)
   jobs.delete(id)
   fs.closeSync(job.fd)
-  const digest = job.hasher.digest()
+  if (job.hasher === undefined && !hashed) throw new Error('object-worker: the last piece of a hashed object has no digest')
+  const digest = job.hasher?.digest() ?? digestBefore(data)
   const hex = digest.toString('hex')
   let created: boolean
   try { created = publish(job.tmp, hex) } finally { fs.unlinkSync(job.tmp) }
   seen.add(hex)
-  return { digest, created, size: job.hasher.size }
+  return { digest, created, size: job.size }
 }
 
 // Replies travel in batches too: one postMessage per batch instead of one per object (measured: a per-object

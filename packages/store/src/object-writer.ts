@@ -6,8 +6,8 @@
  *
  * Hashing follows the load: while more than `callerHashesAbove` bytes wait for the workers (they are the
  * bottleneck, as on 2 cores with one worker, where a worker's file creation is the slowest step), the main thread
- * computes the fs-verity digest of each object of up to 1 MiB from the copy it sends, and the worker only writes;
- * otherwise (the main thread is the bottleneck, e.g. decompressing zstd) the workers hash.
+ * computes the fs-verity digest of each object it starts sending from the copies it sends, and the worker only
+ * writes; otherwise (the main thread is the bottleneck, e.g. decompressing zstd) the workers hash.
  *
  * Durability: workers do not fsync each object. `finish()` waits for every job and then flushes the store's
  * filesystem once with syncfs(2) (`sync -f`, coreutils, run by a helper shell: fs-syncer.ts): one flush is far
@@ -60,8 +60,8 @@ export interface ObjectWriterOptions {
   maxInFlightBytes?: number
   durability?: 'syncfs' | 'fsync'
   /**
-   * bytes handed to workers and not yet written from which on the calling thread hashes the objects of up to 1 MiB
-   * itself, so that hashing runs on both sides while the workers are behind (default 16 MiB; 0: always;
+   * bytes handed to workers and not yet written from which on the calling thread hashes the objects it starts
+   * sending itself, so that hashing runs on both sides while the workers are behind (default 16 MiB; 0: always;
    * Infinity: never)
    */
   callerHashesAbove?: number
@@ -170,14 +170,19 @@ export class ObjectWriter {
     if (this.failed !== undefined) throw this.failed
   }
 
+  /** The workers are behind: this thread hashes the next object it sends, so that hashing runs on both sides. */
+  private hashHere (): boolean { return this.inFlight >= (this.opts.callerHashesAbove ?? CALLER_HASHES_ABOVE) }
+
   /**
    * Copies one piece of an object (the chunks, `len` bytes in all) into the worker's batch. A batch goes out when
-   * its buffer is full, else at the next turn of the event loop.
+   * its buffer is full, else at the next turn of the event loop. With `hasher` (an object in several pieces that this
+   * thread hashes; a whole object gets one if hashHere()), the digest travels with the last piece.
    */
-  private send (worker: number, id: number, chunks: Uint8Array[], len: number, flags: number): void {
-    // the workers are behind: this thread hashes the whole objects it sends, so hashing runs on both sides
-    const hash = (flags & WHOLE) === WHOLE && this.inFlight >= (this.opts.callerHashesAbove ?? CALLER_HASHES_ABOVE)
-    if (hash) flags |= HASHED
+  private send (worker: number, id: number, chunks: Uint8Array[], len: number, flags: number, hasher?: FsVerityHasher): void {
+    if ((flags & WHOLE) === WHOLE && this.hashHere()) hasher = this.hasher.reset()
+    if (hasher !== undefined) flags |= HASHED
+    // the digest goes just before the last piece's content
+    const hash = hasher !== undefined && (flags & LAST) !== 0
     this.inFlight += len
     const room = len + (hash ? DIGEST_SIZE : 0)
     const batch = this.batches[worker]!
@@ -196,7 +201,8 @@ export class ObjectWriter {
     let at = 0
     for (const c of chunks) { into.set(c, at); at += c.length }
     // hashed from the copy: the digest is of exactly the bytes the worker writes
-    if (hash) this.hasher.reset().update(into).digestInto(batch.bytes!, digestAt)
+    hasher?.update(into)
+    if (hash) hasher!.digestInto(batch.bytes!, digestAt)
     batch.pieces.push(id, batch.fill, len, flags)
     batch.fill += len
     if (batch.fill === batch.buf.byteLength) this.flush(worker)
@@ -248,6 +254,7 @@ export class ObjectWriter {
     let fill = 0
     let sent = 0
     let flags = FIRST
+    const hasher = size > WHOLE_MAX && this.hashHere() ? new FsVerityHasher() : undefined
     const chunks = body instanceof Uint8Array ? [body] : body
     for await (const chunk of chunks) {
       let off = 0
@@ -257,7 +264,7 @@ export class ObjectWriter {
           // this piece is complete and more bytes follow: hand it out
           if (sent + fill === size) throw new CfsError('ERR_CFS_IMAGE_BAD', `file content is longer than its size ${size}`)
           await this.room()
-          this.send(worker, id, parts, fill, flags)
+          this.send(worker, id, parts, fill, flags, hasher)
           sent += fill
           flags = 0
           parts = []
@@ -274,7 +281,7 @@ export class ObjectWriter {
       this.pending.get(id)?.reject(new Error('aborted'))
       throw new CfsError('ERR_CFS_TAR_TRUNCATED', `file content ended after ${sent + fill} of ${size} bytes`)
     }
-    this.send(worker, id, parts, fill, flags | LAST)
+    this.send(worker, id, parts, fill, flags | LAST, hasher)
     return { written: done }
   }
 
