@@ -13,7 +13,7 @@ export const LAST = 2
  */
 export const HASHED = 4
 export const DIGEST_SIZE = 32
-/** numbers per piece in `WorkerBatch.pieces`: object id, byte offset in `buf`, length, FIRST | LAST */
+/** numbers per piece in `WorkerBatch.pieces`: object id, byte offset in `buf`, length, FIRST | LAST | HASHED */
 export const PIECE_FIELDS = 4
 /** Main thread → worker: pieces of objects, their bytes laid end to end in `buf`. */
 export interface WorkerBatch { buf: ArrayBuffer, pieces: number[] }

@@ -11,9 +11,8 @@
  *
  * Durability: workers do not fsync each object. `finish()` waits for every job and then flushes the store's
  * filesystem once with syncfs(2) (`sync -f`, coreutils, run by a helper shell: fs-syncer.ts): one flush is far
- * cheaper than an fsync per object when
- * an image has thousands of files, and it still makes every object durable before the caller publishes a
- * manifest. While the build runs, a flush also starts in the background whenever SYNC_AHEAD new bytes were
+ * cheaper than an fsync per object when an image has thousands of files, and it still makes every object durable
+ * before the caller publishes a manifest. While the build runs, a flush also starts in the background whenever SYNC_AHEAD new bytes were
  * written since the last one, so the disk writes while the build goes on and the final flush has little left.
  * `durability: 'fsync'` fsyncs each object instead (kept for measuring).
  */
@@ -182,9 +181,9 @@ export class ObjectWriter {
     if ((flags & WHOLE) === WHOLE && this.hashHere()) hasher = this.hasher.reset()
     if (hasher !== undefined) flags |= HASHED
     // the digest goes just before the last piece's content
-    const hash = hasher !== undefined && (flags & LAST) !== 0
+    const withDigest = hasher !== undefined && (flags & LAST) !== 0
     this.inFlight += len
-    const room = len + (hash ? DIGEST_SIZE : 0)
+    const room = len + (withDigest ? DIGEST_SIZE : 0)
     const batch = this.batches[worker]!
     if (batch.buf !== undefined && batch.fill + room > batch.buf.byteLength) this.flush(worker)
     if (batch.buf === undefined) {
@@ -196,13 +195,13 @@ export class ObjectWriter {
       batch.fill = 0
     }
     const digestAt = batch.fill
-    if (hash) batch.fill += DIGEST_SIZE
+    if (withDigest) batch.fill += DIGEST_SIZE
     const into = new Uint8Array(batch.buf, batch.fill, len)
     let at = 0
     for (const c of chunks) { into.set(c, at); at += c.length }
     // hashed from the copy: the digest is of exactly the bytes the worker writes
     hasher?.update(into)
-    if (hash) hasher!.digestInto(batch.bytes!, digestAt)
+    if (withDigest) hasher!.digestInto(batch.bytes!, digestAt)
     batch.pieces.push(id, batch.fill, len, flags)
     batch.fill += len
     if (batch.fill === batch.buf.byteLength) this.flush(worker)
