@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -40,6 +41,36 @@ describe('buildImage on the fixture images', () => {
     expect(Buffer.from(fs.readFileSync(store.imagePath(r.digest))).equals(Buffer.from(r.bytes))).toBe(true)
     expect(fs.readdirSync(store.tmpDir)).toEqual([])
     expect(fs.readdirSync(store.leasesDir)).toEqual([])
+  })
+
+  it('stores the same objects and manifest whether the workers or the calling thread hash the objects', async () => {
+    // objects of several 1 MiB pieces too, one of them twice
+    const big = crypto.randomBytes(2_500_000)
+    fs.writeFileSync(path.join(tmp, 'big.tar'), encodeTar([
+      { path: 'small', type: 'file', content: crypto.randomBytes(100) },
+      { path: 'mid', type: 'file', content: crypto.randomBytes(200_000) },
+      { path: 'big', type: 'file', content: big },
+      { path: 'big-again', type: 'file', content: big },
+      { path: 'exactly-1mib', type: 'file', content: crypto.randomBytes(1 << 20) },
+    ]))
+    for (const input of [fixturePath('images/docker-archive.tar'), fixturePath('images/layer.tar.gz'), path.join(tmp, 'big.tar')]) {
+      const name = path.basename(input)
+      const byWorkers = await Store.open(path.join(tmp, `w-${name}`), { create: true })
+      const byCaller = await Store.open(path.join(tmp, `c-${name}`), { create: true })
+      const a = await buildImage(input, { store: byWorkers, writer: { callerHashesAbove: Infinity } })
+      const b = await buildImage(input, { store: byCaller, writer: { callerHashesAbove: 0 } })
+      expect(b.digest).toBe(a.digest)
+      expect(b.stats.objectsNew).toBe(a.stats.objectsNew)
+      const objects = (store: Store): string[] => fs.readdirSync(store.objectsDir, { recursive: true }).map(String).filter(f => f.length > 2).sort()
+      expect(objects(byCaller)).toEqual(objects(byWorkers))
+      for (const f of objects(byCaller)) {
+        expect(fsverityDigest(fs.readFileSync(path.join(byCaller.objectsDir, f))).toString('hex')).toBe(f.replace('/', ''))
+      }
+      // again into the same store: every object is found by the caller's digest, none written
+      const again = await buildImage(input, { store: byCaller, writer: { callerHashesAbove: 0 } })
+      expect([again.digest, again.stats.objectsNew, again.stats.objectsReused]).toEqual([a.digest, 0, a.stats.objectsNew + a.stats.objectsReused])
+      expect(fs.readdirSync(byCaller.tmpDir)).toEqual([])
+    }
   })
 
   it('gives the same manifest bytes whatever the format, store state, timezone or locale', async () => {

@@ -7,7 +7,13 @@
 /** this piece starts an object / ends it (both: the whole object is in this piece) */
 export const FIRST = 1
 export const LAST = 2
-/** numbers per piece in `WorkerBatch.pieces`: object id, byte offset in `buf`, length, FIRST | LAST */
+/**
+ * set on every piece of an object whose fs-verity digest the main thread computes: the 32 digest bytes lie in `buf`
+ * just before the content of the LAST piece
+ */
+export const HASHED = 4
+export const DIGEST_SIZE = 32
+/** numbers per piece in `WorkerBatch.pieces`: object id, byte offset in `buf`, length, FIRST | LAST | HASHED */
 export const PIECE_FIELDS = 4
 /** Main thread → worker: pieces of objects, their bytes laid end to end in `buf`. */
 export interface WorkerBatch { buf: ArrayBuffer, pieces: number[] }

@@ -4,10 +4,15 @@
  * goes on parsing while they work. Memory is bounded by `maxInFlightBytes`: when it is reached, `add` waits until
  * half of it is written, so that the next batches are full ones rather than one object each.
  *
+ * Hashing follows the load: while more than `callerHashesAbove` bytes wait for the workers (they are the
+ * bottleneck, as on 2 cores with one worker, where a worker's file creation is the slowest step), the main thread
+ * computes the fs-verity digest of each object it starts sending from the copies it sends, and the worker only
+ * writes; otherwise (the main thread is the bottleneck, e.g. decompressing zstd) the workers hash.
+ *
  * Durability: workers do not fsync each object. `finish()` waits for every job and then flushes the store's
- * filesystem once with syncfs(2) (`sync -f`, coreutils): one flush is far cheaper than an fsync per object when
- * an image has thousands of files, and it still makes every object durable before the caller publishes a
- * manifest. While the build runs, a flush also starts in the background whenever SYNC_AHEAD new bytes were
+ * filesystem once with syncfs(2) (`sync -f`, coreutils, run by a helper shell: fs-syncer.ts): one flush is far
+ * cheaper than an fsync per object when an image has thousands of files, and it still makes every object durable
+ * before the caller publishes a manifest. While the build runs, a flush also starts in the background whenever SYNC_AHEAD new bytes were
  * written since the last one, so the disk writes while the build goes on and the final flush has little left.
  * `durability: 'fsync'` fsyncs each object instead (kept for measuring).
  */
@@ -19,10 +24,14 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
+import { FsVerityHasher } from '@cfs/digest'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { crashPoint } from './crash-point.js'
+import { FsSyncer } from './fs-syncer.js'
 import type { Store, WrittenObject } from './store.js'
-import { ABORTED, CREATED, FAILED, FIRST, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
+import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
+
+const WHOLE = FIRST | LAST
 
 const execFileP = promisify(execFile)
 
@@ -35,11 +44,13 @@ const BATCH_BYTES = 1 << 20
 /** new object bytes written between background flushes */
 const SYNC_AHEAD = 64 << 20
 
+/** default of ObjectWriterOptions.callerHashesAbove */
+const CALLER_HASHES_ABOVE = 16 << 20
 /** the smallest batch buffer */
 const BATCH_MIN = 64 << 10
 
-/** `last`: bytes in this worker's previous batch, which sizes the next buffer (see send) */
-interface Batch { buf: ArrayBuffer | undefined, fill: number, pieces: number[], last: number }
+/** `last`: bytes in this worker's previous batch, which sizes the next buffer (see send); `bytes` views `buf` */
+interface Batch { buf: ArrayBuffer | undefined, bytes: Buffer | undefined, fill: number, pieces: number[], last: number }
 
 export interface ObjectWriterOptions {
   /** worker threads (default: CPUs − 1, at least 1, at most 4) */
@@ -47,6 +58,12 @@ export interface ObjectWriterOptions {
   /** bytes handed to workers and not yet written (default 64 MiB) */
   maxInFlightBytes?: number
   durability?: 'syncfs' | 'fsync'
+  /**
+   * bytes handed to workers and not yet written from which on the calling thread hashes the objects it starts
+   * sending itself, so that hashing runs on both sides while the workers are behind (default 16 MiB; 0: always;
+   * Infinity: never)
+   */
+  callerHashesAbove?: number
 }
 
 interface Pending { resolve: (w: WrittenObject) => void, reject: (e: unknown) => void }
@@ -70,6 +87,8 @@ export class ObjectWriter {
   private readonly exited = new Set<Worker>()
   /** no batch goes out after close(): it would start an object after the workers dropped theirs */
   private closed = false
+  private readonly hasher = new FsVerityHasher()
+  private readonly syncer: FsSyncer | undefined
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -79,6 +98,8 @@ export class ObjectWriter {
     // an empty objects/ (first build into a new store) holds nothing to look up: workers skip the per-object
     // existence check; a concurrent build's object still makes link(2) fail with EEXIST, so nothing is overwritten
     const freshStore = isEmptyDir(store.objectsDir)
+    // before the workers: the helper is forked while this process is small (fs-syncer.ts)
+    this.syncer = opts.durability === 'fsync' ? undefined : new FsSyncer(store.objectsDir)
     this.workers = Array.from({ length: n }, () => {
       const w = new Worker(workerUrl, { execArgv: [], workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore } })
       w.on('message', (m: WorkerReplies | typeof ABORTED) => { if (m !== ABORTED) this.onReplies(m) })
@@ -87,7 +108,7 @@ export class ObjectWriter {
       return w
     })
     this.load = this.workers.map(() => 0)
-    this.batches = this.workers.map(() => ({ buf: undefined, fill: 0, pieces: [], last: BATCH_BYTES }))
+    this.batches = this.workers.map(() => ({ buf: undefined, bytes: undefined, fill: 0, pieces: [], last: BATCH_BYTES }))
   }
 
   private fail (err: unknown): void {
@@ -130,10 +151,10 @@ export class ObjectWriter {
   /** Counts new bytes, and starts a background flush when SYNC_AHEAD of them are not flushed yet. */
   private wrote (size: number): void {
     this.unsynced += size
-    if (this.unsynced < SYNC_AHEAD || this.background !== undefined || this.opts.durability === 'fsync' || this.closed) return
+    if (this.unsynced < SYNC_AHEAD || this.background !== undefined || this.syncer === undefined || this.closed) return
     this.unsynced = 0
     // a failure here is not the build's: the final flush in finish() reports its own
-    this.background = syncFilesystem(this.store.objectsDir).catch(() => {}).finally(() => { this.background = undefined })
+    this.background = this.syncer.sync().catch(() => {}).finally(() => { this.background = undefined })
   }
 
   private get max (): number { return this.opts.maxInFlightBytes ?? 64 << 20 }
@@ -148,23 +169,39 @@ export class ObjectWriter {
     if (this.failed !== undefined) throw this.failed
   }
 
+  /** The workers are behind: this thread hashes the next object it sends, so that hashing runs on both sides. */
+  private hashHere (): boolean { return this.inFlight >= (this.opts.callerHashesAbove ?? CALLER_HASHES_ABOVE) }
+
   /**
    * Copies one piece of an object (the chunks, `len` bytes in all) into the worker's batch. A batch goes out when
-   * its buffer is full, else at the next turn of the event loop.
+   * its buffer is full, else at the next turn of the event loop. With `hasher` (an object in several pieces that this
+   * thread hashes; a whole object gets one if hashHere()), the digest travels with the last piece.
    */
-  private send (worker: number, id: number, chunks: Uint8Array[], len: number, flags: number): void {
+  private send (worker: number, id: number, chunks: Uint8Array[], len: number, flags: number, hasher?: FsVerityHasher): void {
+    if ((flags & WHOLE) === WHOLE && this.hashHere()) hasher = this.hasher.reset()
+    if (hasher !== undefined) flags |= HASHED
+    // the digest goes just before the last piece's content
+    const withDigest = hasher !== undefined && (flags & LAST) !== 0
     this.inFlight += len
+    const room = len + (withDigest ? DIGEST_SIZE : 0)
     const batch = this.batches[worker]!
-    if (batch.buf !== undefined && batch.fill + len > batch.buf.byteLength) this.flush(worker)
+    if (batch.buf !== undefined && batch.fill + room > batch.buf.byteLength) this.flush(worker)
     if (batch.buf === undefined) {
       // batches often go out at the next turn of the event loop holding a few objects: size the buffer by the
       // previous batch rather than always BATCH_BYTES, and leave it uninitialised (every byte sent is copied in)
-      batch.buf = Buffer.allocUnsafeSlow(Math.max(len, Math.min(BATCH_BYTES, Math.max(BATCH_MIN, 2 * batch.last)))).buffer
+      const bytes = Buffer.allocUnsafeSlow(Math.max(room, Math.min(BATCH_BYTES, Math.max(BATCH_MIN, 2 * batch.last))))
+      batch.buf = bytes.buffer
+      batch.bytes = bytes
       batch.fill = 0
     }
+    const digestAt = batch.fill
+    if (withDigest) batch.fill += DIGEST_SIZE
     const into = new Uint8Array(batch.buf, batch.fill, len)
     let at = 0
     for (const c of chunks) { into.set(c, at); at += c.length }
+    // hashed from the copy: the digest is of exactly the bytes the worker writes
+    hasher?.update(into)
+    if (withDigest) hasher!.digestInto(batch.bytes!, digestAt)
     batch.pieces.push(id, batch.fill, len, flags)
     batch.fill += len
     if (batch.fill === batch.buf.byteLength) this.flush(worker)
@@ -177,6 +214,7 @@ export class ObjectWriter {
     this.workers[worker]!.postMessage({ buf: batch.buf, pieces: batch.pieces }, [batch.buf!])
     batch.last = batch.fill
     batch.buf = undefined
+    batch.bytes = undefined
     batch.fill = 0
     batch.pieces = []
   }
@@ -215,6 +253,7 @@ export class ObjectWriter {
     let fill = 0
     let sent = 0
     let flags = FIRST
+    const hasher = size > WHOLE_MAX && this.hashHere() ? new FsVerityHasher() : undefined
     const chunks = body instanceof Uint8Array ? [body] : body
     for await (const chunk of chunks) {
       let off = 0
@@ -224,7 +263,7 @@ export class ObjectWriter {
           // this piece is complete and more bytes follow: hand it out
           if (sent + fill === size) throw new CfsError('ERR_CFS_IMAGE_BAD', `file content is longer than its size ${size}`)
           await this.room()
-          this.send(worker, id, parts, fill, flags)
+          this.send(worker, id, parts, fill, flags, hasher)
           sent += fill
           flags = 0
           parts = []
@@ -241,7 +280,7 @@ export class ObjectWriter {
       this.pending.get(id)?.reject(new Error('aborted'))
       throw new CfsError('ERR_CFS_TAR_TRUNCATED', `file content ended after ${sent + fill} of ${size} bytes`)
     }
-    this.send(worker, id, parts, fill, flags | LAST)
+    this.send(worker, id, parts, fill, flags | LAST, hasher)
     return { written: done }
   }
 
@@ -251,7 +290,7 @@ export class ObjectWriter {
       await Promise.all(this.results)
       crashPoint('before-syncfs')
       await this.background
-      if (this.opts.durability !== 'fsync') await syncFilesystem(this.store.objectsDir)
+      await this.syncer?.sync()
     } finally { await this.close() }
   }
 
@@ -276,6 +315,7 @@ export class ObjectWriter {
       await w.terminate()
     }))
     await this.background
+    await this.syncer?.close()
     if (this.failed === undefined && this.pending.size === 0) return
     const prefix = `obj.${process.pid}.${this.tag}.`
     const names = await fs.readdir(this.store.tmpDir).catch(() => [])
