@@ -199,15 +199,13 @@ class Encoder {
   /**
    * Inode numbers, in first-appearance order. Finding out whether an inode was met before is a hash lookup by
    * object identity, the most expensive step of the walk, so it is made once per node: inodes that declare
-   * links (nlink > 1, not directories) keep their number in `linkedIds`; the rest only join the `seen` set,
-   * and the rare one met twice anyway (a group whose nlink says 1) finds its number in `order`, after which
-   * every inode is numbered in `linkedIds` (`allNumbered`).
+   * links (nlink > 1, not directories) keep their number in `linkedIds`, the rest only join the `seen` set. A
+   * repeat among those (a group whose nlink says 1: legal, but rare) starts the encoding over with every inode
+   * numbered in `linkedIds` (`numberAll`).
    */
   inodeCount = 0
-  allNumbered = false
   readonly linkedIds = new Map<Inode, number>()
   readonly seen = new Set<Inode>()
-  readonly order: Inode[] = []
   /**
    * Hardlink groups whose primary (Node.hardlink) is not their first Node in depth-first order: that primary's
    * link is written as `seen + id + 1` (above every plain link value), so trees without such groups cost nothing.
@@ -241,7 +239,7 @@ class Encoder {
   /** directories on the walk's path, the root first: error messages only */
   readonly ancestors: Node[] = []
 
-  constructor (readonly root: Node) {}
+  constructor (readonly root: Node, readonly numberAll: boolean) {}
 
   pathOf (node: Node): string {
     const parts: string[] = []
@@ -261,24 +259,14 @@ class Encoder {
 
   /** The number of an inode met before; undefined for a new inode, which gets the next number. */
   private inodeNumber (inode: Inode, isDir: boolean): number | undefined {
-    if (isDir || inode.nlink === 1) {
+    if (!this.numberAll && (isDir || inode.nlink === 1)) {
       const before = this.seen.size
-      if (this.seen.add(inode).size === before) {
-        if (!this.allNumbered) {
-          // the first repeat of an unlinked inode: from now on every inode keeps its number (once, not a search
-          // per repeat: a hostile dump could hold many)
-          this.order.forEach((o, id) => this.linkedIds.set(o, id))
-          this.allNumbered = true
-        }
-        return this.linkedIds.get(inode)!
-      }
-      if (this.allNumbered) this.linkedIds.set(inode, this.inodeCount)
+      if (this.seen.add(inode).size === before) throw NUMBER_ALL
     } else {
       const id = this.linkedIds.get(inode)
       if (id !== undefined) return id
       this.linkedIds.set(inode, this.inodeCount)
     }
-    this.order.push(inode)
     this.inodeCount++
     return undefined
   }
@@ -422,8 +410,20 @@ class Encoder {
  * shared. Throws ERR_CFS_TREE_INVALID for a tree composefs could not hold (see invariants.ts).
  */
 export function encodeManifest (manifest: Manifest): Uint8Array {
+  try {
+    return encodeWith(manifest, false)
+  } catch (err) {
+    if (err !== NUMBER_ALL) throw err
+    return encodeWith(manifest, true)
+  }
+}
+
+/** Thrown by a fast encoding that met an unlinked inode twice (see Encoder.inodeNumber). */
+const NUMBER_ALL = Symbol('number every inode')
+
+function encodeWith (manifest: Manifest, numberAll: boolean): Uint8Array {
   const root = manifest.root
-  const enc = new Encoder(root)
+  const enc = new Encoder(root, numberAll)
   for (const stack = [root]; stack.length > 0 && enc.primaries === undefined;) {
     const n = stack.pop()!
     if (n.hardlink === true) enc.primaries = hardlinkPrimaries(manifest)
