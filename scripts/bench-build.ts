@@ -2,12 +2,18 @@
  * `cfs build` against `tar -x` of the same layer, on a generated docker-archive of several hundred MB and tens of
  * thousands of files (kept under /tmp/cfs-bench, never in git). Run from the repository root after `pnpm build`:
  *
- *   pnpm exec tsx scripts/bench-build.ts [--mb 300] [--files 30000] [--runs 3] [--dir /tmp/cfs-bench] [--api] [--append]
+ *   pnpm exec tsx scripts/bench-build.ts [--mb 300] [--files 30000] [--runs 3] [--dir /tmp/cfs-bench] [--fresh-fs]
+ *     [--api] [--append]
  *
  * Each round runs, one after the other: tar -x of the layer, sync -f, cfs build (bin) into an empty store, and
  * cfs build again into the now full store, each timed with /usr/bin/time (wall, user + sys CPU, peak RSS). Every
  * run writes to a new directory; they are all deleted at the end, not between runs (ext4 without a journal
  * searches longer for free inodes right after a large delete, which would tax whichever run comes next).
+ * --fresh-fs (root) runs every round on a new ext4 made on a loop device under DIR, unmounted and removed after
+ * the round: on a long-used disk, file creation right after other work's large deletes swings by 2× (ext4 skips
+ * recently freed inodes), which no number of rounds averages away.
+ * When eatmydata(1) is installed, each round also times cfs build into an empty store with sync and fsync made
+ * no-ops: not something to run for real, but it splits cfs's own work from waiting for the disk.
  * --api adds buildImage with 1, 2 and 4 workers and with an fsync per object. --compare DIR adds, in every round, the
  * same two builds by the cfs of another checkout (built), e.g. the commit before a change: before and after in the
  * same rounds, under the same load.
@@ -98,21 +104,56 @@ function timedCommand (cmd: string, argv: string[]): Run {
 }
 
 let serial = 0
-/** A new path under DIR for one run (removed at the end). */
-function fresh (name: string): string { return path.join(DIR, 'runs', `${name}-${process.pid}-${serial++}`) }
+/** Where runs write: DIR/runs, or the round's fresh filesystem. */
+let runsDir = path.join(DIR, 'runs')
+/** A new path under runsDir for one run (removed at the end). */
+function fresh (name: string): string { return path.join(runsDir, `${name}-${process.pid}-${serial++}`) }
+
+const FRESH_FS = args.includes('--fresh-fs')
+const FS_IMAGE = path.join(DIR, 'fresh-fs.img')
+const FS_MOUNT = path.join(DIR, 'fresh-fs')
+
+function run (cmd: string, argv: string[]): void {
+  const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] })
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr.toString().trim()}`)
+}
+
+/** A new, empty ext4 (default options: it has a journal) on a loop device at FS_MOUNT, 6 × the input size. */
+function mountFreshFs (bytes: number): void {
+  unmountFreshFs()
+  fs.mkdirSync(FS_MOUNT, { recursive: true })
+  fs.writeFileSync(FS_IMAGE, '')
+  fs.truncateSync(FS_IMAGE, Math.max(6 * bytes, 1 << 30))
+  run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0', FS_IMAGE])
+  run('mount', ['-o', 'loop', FS_IMAGE, FS_MOUNT])
+  runsDir = FS_MOUNT
+}
+
+/** Unmounts (which detaches the loop device mount made) and removes the image; safe to call when not mounted. */
+function unmountFreshFs (): void {
+  if (spawnSync('mountpoint', ['-q', FS_MOUNT]).status === 0) run('umount', [FS_MOUNT])
+  fs.rmSync(FS_IMAGE, { force: true })
+  runsDir = path.join(DIR, 'runs')
+}
+
+const EATMYDATA = spawnSync('sh', ['-c', 'command -v eatmydata']).stdout.toString().trim()
 
 async function main (): Promise<void> {
   const { image, layer } = makeInputs()
   const size = fs.statSync(image).size
   fs.mkdirSync(path.join(DIR, 'runs'), { recursive: true })
+  if (FRESH_FS && process.getuid?.() !== 0) throw new Error('--fresh-fs needs root (mkfs.ext4, mount -o loop)')
   const labels = ['tar -x (layer.tar)', 'tar -x, then sync -f', 'cfs build (bin, empty store)', 'cfs build (bin, objects already stored)']
+  const noSync = EATMYDATA === '' ? -1 : labels.push('cfs build (bin, empty store), sync and fsync made no-ops by eatmydata') - 1
   const ci = args.indexOf('--compare')
   const other = ci < 0 ? undefined : path.resolve(args[ci + 1]!)
+  const otherAt = labels.length
   if (other !== undefined) labels.push(`cfs build of ${other} (bin, empty store)`, `cfs build of ${other} (bin, objects already stored)`)
   const runs: Run[][] = labels.map(() => [])
   const cfs = path.join(ROOT, 'packages/cli/bin/cfs.js')
   try {
     for (let r = 0; r < RUNS; r++) {
+      if (FRESH_FS) mountFreshFs(size)
       const out = fresh('x')
       fs.mkdirSync(out)
       const tar = timedCommand('tar', ['-xf', layer, '-C', out])
@@ -124,14 +165,16 @@ async function main (): Promise<void> {
       runs[1]!.push({ wall: tar.wall + sync.wall, cpu: tar.cpu + sync.cpu, rssMb: Math.max(tar.rssMb, sync.rssMb) })
       runs[2]!.push(built)
       runs[3]!.push(again)
-      console.error(`round ${r + 1}: tar -x ${tar.wall.toFixed(2)} s (${tar.cpu.toFixed(2)} s CPU) + sync ${sync.wall.toFixed(2)} s, cfs build ${built.wall.toFixed(2)} s (${built.cpu.toFixed(2)} s CPU, ${built.rssMb.toFixed(0)} MB), again ${again.wall.toFixed(2)} s; load ${os.loadavg()[0]!.toFixed(1)}`)
+      if (noSync >= 0) runs[noSync]!.push(timedCommand(EATMYDATA, [process.execPath, cfs, 'build', image, '--store', fresh('store'), '-o', path.join(DIR, 'out.cfsm')]))
+      console.error(`round ${r + 1}: tar -x ${tar.wall.toFixed(2)} s (${tar.cpu.toFixed(2)} s CPU) + sync ${sync.wall.toFixed(2)} s, cfs build ${built.wall.toFixed(2)} s (${built.cpu.toFixed(2)} s CPU, ${built.rssMb.toFixed(0)} MB), again ${again.wall.toFixed(2)} s${noSync >= 0 ? `, without sync ${runs[noSync]!.at(-1)!.wall.toFixed(2)} s` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`)
       if (other !== undefined) {
         const bin = path.join(other, 'packages/cli/bin/cfs.js')
         const store2 = fresh('store')
-        runs[4]!.push(timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
-        runs[5]!.push(timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
-        console.error(`  ${other}: cfs build ${runs[4]!.at(-1)!.wall.toFixed(2)} s (${runs[4]!.at(-1)!.cpu.toFixed(2)} s CPU, ${runs[4]!.at(-1)!.rssMb.toFixed(0)} MB), again ${runs[5]!.at(-1)!.wall.toFixed(2)} s`)
+        runs[otherAt]!.push(timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
+        runs[otherAt + 1]!.push(timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
+        console.error(`  ${other}: cfs build ${runs[otherAt]!.at(-1)!.wall.toFixed(2)} s (${runs[otherAt]!.at(-1)!.cpu.toFixed(2)} s CPU, ${runs[otherAt]!.at(-1)!.rssMb.toFixed(0)} MB), again ${runs[otherAt + 1]!.at(-1)!.wall.toFixed(2)} s`)
       }
+      if (FRESH_FS) unmountFreshFs()
     }
     if (args.includes('--api')) {
       for (const [workers, durability] of [[1, 'syncfs'], [2, 'syncfs'], [4, 'syncfs'], [2, 'fsync']] as const) {
@@ -145,6 +188,7 @@ async function main (): Promise<void> {
       }
     }
   } catch (err) {
+    if (FRESH_FS) unmountFreshFs()
     fs.rmSync(path.join(DIR, 'runs'), { recursive: true, force: true })
     throw err
   }
@@ -159,9 +203,9 @@ async function main (): Promise<void> {
     '',
     `Input: generated docker-archive, ${(size / 1e6).toFixed(0)} MB, ${FILES} files (+ symlinks, 5% duplicate contents), one`,
     `uncompressed layer. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, store and extraction`,
-    `on the same ext4 disk. Median of ${RUNS} rounds (single runs in brackets). Load average at the end: ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`,
+    `${FRESH_FS ? 'on a new ext4 (loop device, default options) made for each round' : 'on the same ext4 disk'}. Median of ${RUNS} rounds (single runs in brackets). Load average at the end: ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`,
     '(above 2 means other work shared the 2 cores: compare rows of one table only).',
-    `Command: \`pnpm exec tsx scripts/bench-build.ts --mb ${MB} --files ${FILES} --runs ${RUNS}${other !== undefined ? ` --compare ${other}` : ''}\``,
+    `Command: \`pnpm exec tsx scripts/bench-build.ts --mb ${MB} --files ${FILES} --runs ${RUNS}${FRESH_FS ? ' --fresh-fs' : ''}${other !== undefined ? ` --compare ${other}` : ''}\``,
     '',
     '| what | wall s | CPU s (user + sys) | peak RSS MB | ÷ tar -x, per round | ÷ tar -x + sync, per round |',
     '|---|---|---|---|---|---|',
