@@ -19,7 +19,7 @@
  * same rounds, under the same load.
  * Prints a markdown table (median of the runs, and cfs ÷ tar per round); --append adds it to docs/benchmarks.md.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -94,11 +94,23 @@ function median (xs: number[]): number { const s = [...xs].sort((a, b) => a - b)
 
 interface Run { wall: number, cpu: number, rssMb: number }
 
+/** Set by SIGINT/SIGTERM: the running command is stopped and the round ends (and its filesystem is removed). */
+let interrupted = false
+let running: ChildProcess | undefined
+
 /** Runs a command under /usr/bin/time: wall seconds, user + sys CPU seconds (with children), peak RSS. */
-function timedCommand (cmd: string, argv: string[]): Run {
+async function timedCommand (cmd: string, argv: string[]): Promise<Run> {
+  if (interrupted) throw new Error('interrupted')
   const out = path.join(DIR, 'time.txt')
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', out, cmd, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] })
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.toString()}`)
+  // its own process group, so that an interruption stops the timed command too, not only time(1)
+  const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', out, cmd, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+  running = child
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  running = undefined
+  if (interrupted) throw new Error('interrupted')
+  if (status !== 0) throw new Error(`${cmd} failed: ${stderr}`)
   const [wall, user, sys, rss] = fs.readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number)
   return { wall: wall!, cpu: user! + sys!, rssMb: rss! / 1024 }
 }
@@ -131,8 +143,14 @@ function mountFreshFs (bytes: number): void {
 
 /** Unmounts (which detaches the loop device mount made) and removes the image; safe to call when not mounted. */
 function unmountFreshFs (): void {
-  if (spawnSync('mountpoint', ['-q', FS_MOUNT]).status === 0) run('umount', [FS_MOUNT])
+  // a just-killed command may hold files open for a moment: a few tries
+  for (let tries = 0; spawnSync('mountpoint', ['-q', FS_MOUNT]).status === 0; tries++) {
+    if (spawnSync('umount', [FS_MOUNT]).status === 0) break
+    if (tries === 20) run('umount', [FS_MOUNT])
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250)
+  }
   fs.rmSync(FS_IMAGE, { force: true })
+  try { fs.rmdirSync(FS_MOUNT) } catch {} // not recursive: never into a filesystem still mounted
   runsDir = path.join(DIR, 'runs')
 }
 
@@ -156,22 +174,22 @@ async function main (): Promise<void> {
       if (FRESH_FS) mountFreshFs(size)
       const out = fresh('x')
       fs.mkdirSync(out)
-      const tar = timedCommand('tar', ['-xf', layer, '-C', out])
-      const sync = timedCommand('sync', ['-f', out])
+      const tar = await timedCommand('tar', ['-xf', layer, '-C', out])
+      const sync = await timedCommand('sync', ['-f', out])
       const store = fresh('store')
-      const built = timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
-      const again = timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
+      const built = await timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
+      const again = await timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
       runs[0]!.push(tar)
       runs[1]!.push({ wall: tar.wall + sync.wall, cpu: tar.cpu + sync.cpu, rssMb: Math.max(tar.rssMb, sync.rssMb) })
       runs[2]!.push(built)
       runs[3]!.push(again)
-      if (noSync >= 0) runs[noSync]!.push(timedCommand(EATMYDATA, [process.execPath, cfs, 'build', image, '--store', fresh('store'), '-o', path.join(DIR, 'out.cfsm')]))
+      if (noSync >= 0) runs[noSync]!.push(await timedCommand(EATMYDATA, [process.execPath, cfs, 'build', image, '--store', fresh('store'), '-o', path.join(DIR, 'out.cfsm')]))
       console.error(`round ${r + 1}: tar -x ${tar.wall.toFixed(2)} s (${tar.cpu.toFixed(2)} s CPU) + sync ${sync.wall.toFixed(2)} s, cfs build ${built.wall.toFixed(2)} s (${built.cpu.toFixed(2)} s CPU, ${built.rssMb.toFixed(0)} MB), again ${again.wall.toFixed(2)} s${noSync >= 0 ? `, without sync ${runs[noSync]!.at(-1)!.wall.toFixed(2)} s` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`)
       if (other !== undefined) {
         const bin = path.join(other, 'packages/cli/bin/cfs.js')
         const store2 = fresh('store')
-        runs[otherAt]!.push(timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
-        runs[otherAt + 1]!.push(timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
+        runs[otherAt]!.push(await timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
+        runs[otherAt + 1]!.push(await timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
         console.error(`  ${other}: cfs build ${runs[otherAt]!.at(-1)!.wall.toFixed(2)} s (${runs[otherAt]!.at(-1)!.cpu.toFixed(2)} s CPU, ${runs[otherAt]!.at(-1)!.rssMb.toFixed(0)} MB), again ${runs[otherAt + 1]!.at(-1)!.wall.toFixed(2)} s`)
       }
       if (FRESH_FS) unmountFreshFs()
@@ -218,4 +236,16 @@ async function main (): Promise<void> {
   spawnSync('rm', ['-rf', path.join(DIR, 'runs')])
 }
 
-await main()
+// Ctrl-C or a kill mid-round stops the running command; the round's error path then unmounts and removes its
+// filesystem, so nothing is left mounted
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupted = true
+    if (running?.pid !== undefined) process.kill(-running.pid, 'SIGTERM')
+  })
+}
+await main().catch((err) => {
+  if (!interrupted) throw err
+  console.error('bench-build: interrupted; nothing left mounted')
+  process.exit(130)
+})
