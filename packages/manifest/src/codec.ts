@@ -773,14 +773,17 @@ function decodeTree (col: Record<Column, ByteReader>, nodeCount: number, inodes:
     const start = fill
     // a loop: prefixes are short, and copyWithin is a native call per name
     for (let i = prevStart; i < prevStart + shared; i++) full[fill++] = full[i]!
+    let slash = false
     for (let i = pos; i < end; i++) {
       const c = nb[i]!
-      if (c === 0x2f) invalid(`name contains / (node ${k})`)
+      if (c === 0x2f) slash = true
       full[fill++] = c
     }
     pos = end + 1
-    if (length === 0 || length > NAME_MAX) invalid(`name of ${length} bytes (node ${k})`)
-    if (full[start] === 0x2e && (length === 1 || (length === 2 && full[start + 1] === 0x2e))) invalid(`name '${full.toString('latin1', start, fill)}' (node ${k})`)
+    // nameProblem's rules on bytes (the column holds no NUL); the shared rule words a refusal
+    if (slash || length === 0 || length > NAME_MAX || (full[start] === 0x2e && (length === 1 || (length === 2 && full[start + 1] === 0x2e)))) {
+      invalid(`${nameProblem(full.toString('latin1', start, fill)) ?? 'invalid name'} (node ${k})`)
+    }
     // sorted and unique: the names agree on `shared` bytes and differ at the next one (the prefix is maximal),
     // so this byte, or the previous name ending there, decides
     if (top.filled > 0 && !(shared === prevLength ? suffixLength > 0 : suffixLength > 0 && full[start + shared]! > full[prevStart + shared]!)) {
