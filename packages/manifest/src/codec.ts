@@ -120,6 +120,8 @@ function intern<K> (table: Map<K, number>, key: K): number {
  */
 class ObjectIndex {
   values = Buffer.allocUnsafe(32 * 1024)
+  /** each entry's hash, so that placing it and growing the slots never hash its bytes again */
+  hashes = new Int32Array(1024)
   count = 0
   private slots = new Int32Array(2048)
 
@@ -137,7 +139,8 @@ class ObjectIndex {
     const slots = this.slots
     const mask = slots.length - 1
     const values = this.values
-    for (let s = ObjectIndex.hash(b, off) & mask; ; s = (s + 1) & mask) {
+    const h = ObjectIndex.hash(b, off)
+    for (let s = h & mask; ; s = (s + 1) & mask) {
       const e = slots[s]!
       if (e === 0) break
       const v = 32 * (e - 1)
@@ -145,13 +148,17 @@ class ObjectIndex {
       while (j < 32 && values[v + j] === b[off + j]) j++
       if (j === 32) return e - 1
     }
-    if (32 * (this.count + 1) > values.length) {
+    if (this.count === this.hashes.length) {
       const next = Buffer.allocUnsafe(values.length * 2)
       values.copy(next, 0, 0, 32 * this.count)
       this.values = next
+      const hashes = new Int32Array(this.hashes.length * 2)
+      hashes.set(this.hashes)
+      this.hashes = hashes
     }
     const v = 32 * this.count
     for (let j = 0; j < 32; j++) this.values[v + j] = b[off + j]!
+    this.hashes[this.count] = h
     this.count++
     if (2 * this.count > slots.length) this.rehash(); else this.place(this.count)
     return -1
@@ -160,7 +167,7 @@ class ObjectIndex {
   private place (e: number): void {
     const slots = this.slots
     const mask = slots.length - 1
-    let s = ObjectIndex.hash(this.values, 32 * (e - 1)) & mask
+    let s = this.hashes[e - 1]! & mask
     while (slots[s] !== 0) s = (s + 1) & mask
     slots[s] = e
   }
