@@ -16,13 +16,11 @@
  * written since the last one, so the disk writes while the build goes on and the final flush has little left.
  * `durability: 'fsync'` fsyncs each object instead (kept for measuring).
  */
-import { execFile } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { FsVerityHasher } from '@cfs/digest'
 import { CfsError, fromSystemError } from '@cfs/errors'
@@ -32,8 +30,6 @@ import type { Store, WrittenObject } from './store.js'
 import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
 
 const WHOLE = FIRST | LAST
-
-const execFileP = promisify(execFile)
 
 /** Content up to this size travels to a worker in one piece (hashed before any write). */
 const WHOLE_MAX = 1 << 20
@@ -320,13 +316,6 @@ export class ObjectWriter {
     const prefix = `obj.${process.pid}.${this.tag}.`
     const names = await fs.readdir(this.store.tmpDir).catch(() => [])
     await Promise.all(names.filter(n => n.startsWith(prefix)).map(async n => await fs.rm(path.join(this.store.tmpDir, n), { force: true })))
-  }
-}
-
-/** syncfs(2) on the filesystem holding `dir`; Node has no binding for it, coreutils' `sync -f` is one call. */
-export async function syncFilesystem (dir: string): Promise<void> {
-  try { await execFileP('sync', ['-f', dir]) } catch (err) {
-    throw new CfsError('ERR_CFS_IO', `cannot flush the store's filesystem (sync -f ${dir})`, { cause: err })
   }
 }
 
