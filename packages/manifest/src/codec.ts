@@ -122,6 +122,8 @@ class ObjectIndex {
   values = Buffer.allocUnsafe(32 * 1024)
   /** each entry's hash, so that placing it and growing the slots never hash its bytes again */
   hashes = new Int32Array(1024)
+  /** the inode whose digest added each entry (undefined for a payload's): see Encoder.inodeNumber */
+  readonly owners: Array<Inode | undefined> = []
   count = 0
   private slots = new Int32Array(2048)
 
@@ -134,8 +136,8 @@ class ObjectIndex {
     return h
   }
 
-  /** Index of the 32 bytes at b[off..], or -1 when they are new (then they become entry `count - 1`). */
-  find (b: Uint8Array, off: number): number {
+  /** Index of the 32 bytes at b[off..], or -1 when they are new (then they become entry `count - 1`, owned by `owner`). */
+  find (b: Uint8Array, off: number, owner: Inode | undefined): number {
     const slots = this.slots
     const mask = slots.length - 1
     const values = this.values
@@ -159,6 +161,7 @@ class ObjectIndex {
     const v = 32 * this.count
     for (let j = 0; j < 32; j++) this.values[v + j] = b[off + j]!
     this.hashes[this.count] = h
+    this.owners.push(owner)
     this.count++
     if (2 * this.count > slots.length) this.rehash(); else this.place(this.count)
     return -1
@@ -243,6 +246,8 @@ class Encoder {
   readonly recentXattrs: Xattr[][] = []
   readonly recentSets: number[] = []
   recentNext = 0
+  /** the slot of recentXattrs that matched (or was written) last */
+  recentHit = 0
   /** directories on the walk's path, the root first: error messages only */
   readonly ancestors: Node[] = []
 
@@ -259,16 +264,22 @@ class Encoder {
     treeInvalid(`${nameProblem(node.name) ?? 'name is not a byte string'}: ${JSON.stringify(node.name)}`, this.pathOf(node))
   }
 
-  private addObject (b: Uint8Array, off: number): void {
-    const i = this.objects.find(b, off)
-    this.col.objects.uint(i + 1)
-  }
-
   /** The number of an inode met before; undefined for a new inode, which gets the next number. */
   private inodeNumber (inode: Inode, isDir: boolean): number | undefined {
     if (!this.numberAll && (isDir || inode.nlink === 1)) {
-      const before = this.seen.size
-      if (this.seen.add(inode).size === before) throw NUMBER_ALL
+      // A file's inode repeats only with its digest: a digest new to the object index proves a new inode, so most
+      // files skip the set. The object reference is then written here, in the order addInode would write it.
+      const digest = inode.digest
+      let found = -2
+      if (!isDir && digest instanceof Uint8Array && digest.length === 32) {
+        found = this.objects.find(digest, 0, inode)
+        if (found >= 0 && this.objects.owners[found] === inode) throw NUMBER_ALL
+      }
+      if (found !== -1) {
+        const before = this.seen.size
+        if (this.seen.add(inode).size === before) throw NUMBER_ALL
+      }
+      if (found !== -2) this.col.objects.uint(found + 1)
     } else {
       const id = this.linkedIds.get(inode)
       if (id !== undefined) return id
@@ -362,23 +373,35 @@ class Encoder {
     else if (known > 0) col.xattrs.uint(known)
     else this.addXattrSet(xattrs)
     let flags = 0
-    if (digest !== undefined) { flags |= FLAG_DIGEST; this.addObject(digest, 0) }
+    if (digest !== undefined) {
+      flags |= FLAG_DIGEST
+      // inodeNumber wrote the reference of a well-formed digest unless every inode is numbered (or the inode is linked)
+      if (this.numberAll || type === S_IFDIR || inode.nlink !== 1 || !(digest instanceof Uint8Array) || digest.length !== 32) this.col.objects.uint(this.objects.find(digest, 0, inode) + 1)
+    }
     if (inode.inline !== undefined) { flags |= FLAG_INLINE; col.inline.bytes(inode.inline) }
     if (inode.target !== undefined) { flags |= FLAG_TARGET; col.targets.cstring(inode.target) }
     if (payload !== undefined) {
       if (digest !== undefined && (plain || isObjectPathOf(payload, digest))) flags |= PAYLOAD_DERIVED << PAYLOAD_SHIFT
       else if (OBJECT_PATH_RE.test(payload)) {
         flags |= PAYLOAD_HASHED << PAYLOAD_SHIFT
-        this.addObject(Buffer.from(payload.slice(0, 2) + payload.slice(3), 'hex'), 0)
+        this.col.objects.uint(this.objects.find(Buffer.from(payload.slice(0, 2) + payload.slice(3), 'hex'), 0, undefined) + 1)
       } else { flags |= PAYLOAD_LITERAL << PAYLOAD_SHIFT; col.payloads.cstring(payload) }
     }
     col.flags.uint(flags)
   }
 
-  /** The set number (1-based) of a recently written set with the same keys and values, or 0. */
+  /**
+   * The set number (1-based) of a recently written set with the same keys and values, or 0. The last match is
+   * tried first: files of one directory usually share their label, and a near miss (labels share a long prefix)
+   * costs a byte comparison per shared byte.
+   */
   private recentSet (xattrs: Xattr[]): number {
     const recent = this.recentXattrs
-    for (let i = 0; i < recent.length; i++) if (sameXattrs(xattrs, recent[i]!)) return this.recentSets[i]!
+    const hit = this.recentHit
+    if (hit < recent.length && sameXattrs(xattrs, recent[hit]!)) return this.recentSets[hit]!
+    for (let i = 0; i < recent.length; i++) {
+      if (i !== hit && sameXattrs(xattrs, recent[i]!)) { this.recentHit = i; return this.recentSets[i]! }
+    }
     return 0
   }
 
@@ -395,6 +418,7 @@ class Encoder {
     if (i === undefined) { i = this.sets.size; this.sets.set(id, i); this.setList.push(pairs) }
     this.recentXattrs[this.recentNext] = xattrs
     this.recentSets[this.recentNext] = i + 1
+    this.recentHit = this.recentNext
     this.recentNext = (this.recentNext + 1) % RECENT_SETS
     this.col.xattrs.uint(i + 1)
   }

@@ -146,6 +146,32 @@ describe('manifest format v4', () => {
     expect(Buffer.from(encodeManifest(back)).equals(Buffer.from(encodeManifest(m)))).toBe(true)
   })
 
+  it('finds a repeated nlink-1 file among files that share its content, whichever placed the object first', () => {
+    // files skip the identity set while their digest is new to the object table: a repeat must still be found
+    // when the object was placed by the same inode, by another inode, or by another file's payload
+    const d = Buffer.alloc(32, 0x5a)
+    const file = (fields: Partial<Inode>): Inode => makeInode(S_IFREG | 0o644, { size: 9, digest: d, ...fields })
+    const first = file({})
+    const copy = file({ uid: 1 })
+    const byPayload = file({ digest: Buffer.alloc(32, 7), payload: objectPathOf(d) })
+    const cases: Array<[string, Array<[string, Inode]>, string[]]> = [
+      ['the same inode', [['a', first], ['b', copy], ['c', first], ['e', file({ uid: 2 })]], ['/a', '/c']],
+      ['another inode', [['a', first], ['b', copy], ['d', copy], ['e', file({ uid: 2 })]], ['/b', '/d']],
+      ['a payload', [['0', byPayload], ['a', first], ['b', first], ['c', copy]], ['/a', '/b']],
+    ]
+    for (const [placedBy, entries, shared] of cases) {
+      const m = finalizeTree({
+        root: { name: '', inode: makeInode(S_IFDIR | 0o755), children: entries.map(([name, inode]) => ({ name, inode })) },
+      })
+      const back = decodeManifest(encodeManifest(m))
+      const at = (p: string): Inode => lookupPath(back, p)!.inode
+      expect([placedBy, at(shared[0]!) === at(shared[1]!)]).toEqual([placedBy, true])
+      const distinct = new Set(entries.map(([name]) => at('/' + name)))
+      expect([placedBy, distinct.size]).toEqual([placedBy, new Set(entries.map(([, inode]) => inode)).size])
+      expect(Buffer.from(encodeManifest(back)).equals(Buffer.from(encodeManifest(m)))).toBe(true)
+    }
+  })
+
   it('stores payloads exactly: absent, derived from the digest, object-path shaped, or any other bytes', () => {
     const digest = Buffer.alloc(32, 0xab)
     const payloads = [undefined, objectPathOf(digest), objectPathOf(Buffer.alloc(32, 1)), 'AB/' + 'C'.repeat(62), '', 'x/y\xff z', '-']
