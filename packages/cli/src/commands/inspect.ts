@@ -1,4 +1,4 @@
-import { fileKind, isRegular, MANIFEST_VERSION, manifestDigest, objectPathOf, walkDepthFirst, type FileKind, type Inode } from '@cfs/manifest'
+import { fileKind, isRegular, MANIFEST_VERSION, manifestDigest, objectPathOf, type FileKind, type Inode, type Node } from '@cfs/manifest'
 import type { CommandSpec } from '../command.js'
 import { displayBytes } from '../display-bytes.js'
 import { formatBytes as humanBytes } from '../format.js'
@@ -29,39 +29,57 @@ export const inspectCommand: CommandSpec = {
       ? await writeImageHtml(args.html, { bytes, manifest, source: String(args.manifest) }, args.store, ctx.io)
       : undefined
     const types: Partial<Record<FileKind, number>> = {}
-    const seen = new Map<Inode, { path: string, links: number }>()
+    // Paths of the files that make the largest list: built when a file qualifies, not for every entry (a path per
+    // entry was most of this command's time on a large image).
+    const largestFiles: Array<{ path: string, size: number }> = []
+    const consider = (size: number, dirPath: string, name: string): void => {
+      if (largestFiles.length === LARGEST && size < largestFiles[LARGEST - 1]!.size) return
+      const f = { path: dirPath + name, size }
+      let i = largestFiles.length
+      while (i > 0 && (size > largestFiles[i - 1]!.size || (size === largestFiles[i - 1]!.size && f.path < largestFiles[i - 1]!.path))) i--
+      largestFiles.splice(i, 0, f)
+      if (largestFiles.length > LARGEST) largestFiles.pop()
+    }
+    /** paths per non-directory inode (directories cannot be shared) */
+    const links = new Map<Inode, number>()
     let entries = 0
-    walkDepthFirst(manifest, (path, node) => {
-      entries++
-      const kind = fileKind(node.inode.mode)!
-      types[kind] = (types[kind] ?? 0) + 1
-      const s = seen.get(node.inode)
-      if (s === undefined) seen.set(node.inode, { path, links: 1 }); else s.links++
-    })
+    let dirs = 0
     let totalBytes = 0
     let inlineBytes = 0
     let inlineFiles = 0
     let externalFiles = 0
     let unbacked = 0
     const objects = new Map<string, number>()
+    // depth-first in name order, each inode counted where it is first met (as walkDepthFirst would meet it)
+    const walk = (node: Node, dirPath: string): void => {
+      for (const child of node.children ?? []) {
+        entries++
+        const inode = child.inode
+        const kind = fileKind(inode.mode)!
+        types[kind] = (types[kind] ?? 0) + 1
+        if (kind === 'dir') { dirs++; walk(child, dirPath + child.name + '/'); continue }
+        const n = links.get(inode)
+        links.set(inode, (n ?? 0) + 1)
+        if (n !== undefined || !isRegular(inode)) continue
+        totalBytes += inode.size
+        consider(inode.size, dirPath, child.name)
+        if (inode.inline !== undefined) { inlineFiles++; inlineBytes += inode.inline.length; continue }
+        if (inode.size === 0) continue
+        externalFiles++
+        const key = inode.payload ?? (inode.digest !== undefined ? objectPathOf(inode.digest) : undefined)
+        if (key === undefined) unbacked++; else objects.set(key, inode.size)
+      }
+    }
+    entries++
+    types.dir = 1
+    walk(manifest.root, '/')
     let hardlinkGroups = 0
     let hardlinkPaths = 0
-    const files: Array<{ path: string, size: number }> = []
-    for (const [inode, { path, links }] of seen) {
-      if (links > 1) { hardlinkGroups++; hardlinkPaths += links }
-      if (!isRegular(inode)) continue
-      totalBytes += inode.size
-      files.push({ path, size: inode.size })
-      if (inode.inline !== undefined) { inlineFiles++; inlineBytes += inode.inline.length; continue }
-      if (inode.size === 0) continue
-      externalFiles++
-      const key = inode.payload ?? (inode.digest !== undefined ? objectPathOf(inode.digest) : undefined)
-      if (key === undefined) unbacked++; else objects.set(key, inode.size)
-    }
+    for (const count of links.values()) if (count > 1) { hardlinkGroups++; hardlinkPaths += count }
+    const inodes = 1 + dirs + links.size
     let storedBytes = 0
     for (const size of objects.values()) storedBytes += size
-    files.sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
-    const largest = files.slice(0, LARGEST).map(f => ({ path: displayBytes(f.path), size: f.size }))
+    const largest = largestFiles.map(f => ({ path: displayBytes(f.path), size: f.size }))
     const digest = manifestDigest(bytes)
     const json = {
       schema: INSPECT_SCHEMA,
@@ -69,7 +87,7 @@ export const inspectCommand: CommandSpec = {
       formatVersion: bytes[4] ?? MANIFEST_VERSION,
       manifestBytes: bytes.length,
       entries,
-      inodes: seen.size,
+      inodes,
       types,
       totalBytes,
       storedBytes,
@@ -88,7 +106,7 @@ export const inspectCommand: CommandSpec = {
       `digest:          ${digest}`,
       `format:          cfs manifest v${json.formatVersion}, ${formatBytes(bytes.length)}`,
       `entries:         ${entries} (${typeText})`,
-      `inodes:          ${seen.size}`,
+      `inodes:          ${inodes}`,
       `file bytes:      ${formatBytes(totalBytes)} total, ${formatBytes(storedBytes)} in ${objects.size} distinct objects`,
       `external files:  ${externalFiles}${unbacked > 0 ? ` (${unbacked} without an object)` : ''}`,
       `inline files:    ${inlineFiles} (${formatBytes(inlineBytes)})`,
