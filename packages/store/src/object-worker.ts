@@ -26,9 +26,14 @@ const jobs = new Map<number, Job>()
 /** digests this worker already found or published: a duplicate within a build costs no syscall */
 const seen = new Set<string>()
 let seq = 0
+// paths by concatenation: path.join normalises its whole result, a measurable cost at 60 000 objects a build
+/** `objects/` with its slash */
+const objectsPrefix = path.join(objectsDir, '/')
+/** every temp file's path up to its sequence number */
+const tmpPrefix = path.join(tmpDir, `${tag}.${threadId}.`)
 
 function publish (tmp: string, hex: string): boolean {
-  const final = path.join(objectsDir, hex.slice(0, 2), hex.slice(2))
+  const final = objectsPrefix + hex.slice(0, 2) + '/' + hex.slice(2)
   crashPoint('object-temp')
   try {
     fs.linkSync(tmp, final)
@@ -55,7 +60,7 @@ function writeAll (fd: number, data: Uint8Array): void {
 function objectExists (hex: string): boolean {
   if (seen.has(hex)) return true
   if (freshStore) return false
-  return fs.existsSync(path.join(objectsDir, hex.slice(0, 2), hex.slice(2)))
+  return fs.existsSync(objectsPrefix + hex.slice(0, 2) + '/' + hex.slice(2))
 }
 
 /** The digest the main thread put just before a piece's content (HASHED). */
@@ -70,7 +75,7 @@ function handle (id: number, data: Uint8Array, first: boolean, last: boolean, ha
     const digest = hashed ? digestBefore(data) : hasher.reset().update(data).digest()
     const hex = digest.toString('hex')
     if (objectExists(hex)) return { digest, created: false, size: data.length }
-    const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
+    const tmp = tmpPrefix + String(seq++)
     try {
       if (fsync) {
         const fd = fs.openSync(tmp, 'wx', 0o644)
@@ -91,7 +96,7 @@ function handle (id: number, data: Uint8Array, first: boolean, last: boolean, ha
   }
   let job = jobs.get(id)
   if (job === undefined) {
-    const tmp = path.join(tmpDir, `${tag}.${threadId}.${seq++}`)
+    const tmp = tmpPrefix + String(seq++)
     job = { hasher: hashed ? undefined : new FsVerityHasher(), size: 0, fd: fs.openSync(tmp, 'wx', 0o644), tmp }
     jobs.set(id, job)
   }
