@@ -5,8 +5,10 @@
  *   pnpm exec tsx scripts/bench-build.ts [--mb 300] [--files 30000] [--runs 3] [--dir /tmp/cfs-bench] [--fresh-fs]
  *     [--api] [--append]
  *
- * Each round runs, one after the other: tar -x of the layer, sync -f, cfs build (bin) into an empty store, and
- * cfs build again into the now full store, each timed with /usr/bin/time (wall, user + sys CPU, peak RSS). Every
+ * Each round runs, one after the other: tar -x of the layer, sync -f; tar -x of the image archive and then of the
+ * layer it holds (what the issue's calibration timed: the files of an image.tar, by tar), sync -f; cfs build (bin)
+ * into an empty store, and cfs build again into the now full store, each timed with /usr/bin/time (wall, user + sys
+ * CPU, peak RSS). Every
  * run writes to a new directory; they are all deleted at the end, not between runs (ext4 without a journal
  * searches longer for free inodes right after a large delete, which would tax whichever run comes next).
  * --fresh-fs (root) runs every round on a new ext4 made on a loop device under DIR, unmounted and removed after
@@ -66,6 +68,9 @@ function makeLayer (): Buffer {
   return Buffer.concat(parts)
 }
 
+/** where the image archive holds its one layer */
+const LAYER_IN_IMAGE = 'l1/layer.tar'
+
 function makeInputs (): { image: string, layer: string } {
   const image = path.join(DIR, `image-${MB}mb-${FILES}.tar`)
   const layerFile = path.join(DIR, `layer-${MB}mb-${FILES}.tar`)
@@ -78,8 +83,8 @@ function makeInputs (): { image: string, layer: string } {
   fs.writeFileSync(layerFile, layer)
   fs.writeFileSync(image, encodeTar([
     { path: configName, type: 'file', content: config },
-    { path: 'l1/layer.tar', type: 'file', content: layer },
-    { path: 'manifest.json', type: 'file', content: Buffer.from(JSON.stringify([{ Config: configName, Layers: ['l1/layer.tar'] }])) },
+    { path: LAYER_IN_IMAGE, type: 'file', content: layer },
+    { path: 'manifest.json', type: 'file', content: Buffer.from(JSON.stringify([{ Config: configName, Layers: [LAYER_IN_IMAGE] }])) },
   ]))
   return { image, layer: layerFile }
 }
@@ -130,12 +135,12 @@ function run (cmd: string, argv: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr.toString().trim()}`)
 }
 
-/** A new, empty ext4 (default options: it has a journal) on a loop device at FS_MOUNT, 6 × the input size. */
+/** A new, empty ext4 (default options: it has a journal) on a loop device at FS_MOUNT, 8 × the input size. */
 function mountFreshFs (bytes: number): void {
   unmountFreshFs()
   fs.mkdirSync(FS_MOUNT, { recursive: true })
   fs.writeFileSync(FS_IMAGE, '')
-  fs.truncateSync(FS_IMAGE, Math.max(6 * bytes, 1 << 30))
+  fs.truncateSync(FS_IMAGE, Math.max(8 * bytes, 1 << 30))
   run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0', FS_IMAGE])
   run('mount', ['-o', 'loop', FS_IMAGE, FS_MOUNT])
   runsDir = FS_MOUNT
@@ -161,7 +166,8 @@ async function main (): Promise<void> {
   const size = fs.statSync(image).size
   fs.mkdirSync(path.join(DIR, 'runs'), { recursive: true })
   if (FRESH_FS && process.getuid?.() !== 0) throw new Error('--fresh-fs needs root (mkfs.ext4, mount -o loop)')
-  const labels = ['tar -x (layer.tar)', 'tar -x, then sync -f', 'cfs build (bin, empty store)', 'cfs build (bin, objects already stored)']
+  const labels = ['tar -x (layer.tar)', 'tar -x, then sync -f', 'tar -x of image.tar, then of its layer', 'tar -x of image.tar, then of its layer, then sync -f',
+    'cfs build (bin, empty store)', 'cfs build (bin, objects already stored)']
   const noSync = EATMYDATA === '' ? -1 : labels.push('cfs build (bin, empty store), sync and fsync made no-ops by eatmydata') - 1
   const ci = args.indexOf('--compare')
   const other = ci < 0 ? undefined : path.resolve(args[ci + 1]!)
@@ -176,15 +182,21 @@ async function main (): Promise<void> {
       fs.mkdirSync(out)
       const tar = await timedCommand('tar', ['-xf', layer, '-C', out])
       const sync = await timedCommand('sync', ['-f', out])
+      const out2 = fresh('x')
+      fs.mkdirSync(path.join(out2, 'rootfs'), { recursive: true })
+      const both = await timedCommand('sh', ['-c', 'tar -xf "$1" -C "$2" && tar -xf "$2/$3" -C "$2/rootfs"', 'sh', image, out2, LAYER_IN_IMAGE])
+      const sync2 = await timedCommand('sync', ['-f', out2])
       const store = fresh('store')
       const built = await timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
       const again = await timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
       runs[0]!.push(tar)
       runs[1]!.push({ wall: tar.wall + sync.wall, cpu: tar.cpu + sync.cpu, rssMb: Math.max(tar.rssMb, sync.rssMb) })
-      runs[2]!.push(built)
-      runs[3]!.push(again)
+      runs[2]!.push(both)
+      runs[3]!.push({ wall: both.wall + sync2.wall, cpu: both.cpu + sync2.cpu, rssMb: Math.max(both.rssMb, sync2.rssMb) })
+      runs[4]!.push(built)
+      runs[5]!.push(again)
       if (noSync >= 0) runs[noSync]!.push(await timedCommand(EATMYDATA, [process.execPath, cfs, 'build', image, '--store', fresh('store'), '-o', path.join(DIR, 'out.cfsm')]))
-      console.error(`round ${r + 1}: tar -x ${tar.wall.toFixed(2)} s (${tar.cpu.toFixed(2)} s CPU) + sync ${sync.wall.toFixed(2)} s, cfs build ${built.wall.toFixed(2)} s (${built.cpu.toFixed(2)} s CPU, ${built.rssMb.toFixed(0)} MB), again ${again.wall.toFixed(2)} s${noSync >= 0 ? `, without sync ${runs[noSync]!.at(-1)!.wall.toFixed(2)} s` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`)
+      console.error(`round ${r + 1}: tar -x ${tar.wall.toFixed(2)} s (${tar.cpu.toFixed(2)} s CPU) + sync ${sync.wall.toFixed(2)} s, image and layer ${both.wall.toFixed(2)} s + sync ${sync2.wall.toFixed(2)} s, cfs build ${built.wall.toFixed(2)} s (${built.cpu.toFixed(2)} s CPU, ${built.rssMb.toFixed(0)} MB), again ${again.wall.toFixed(2)} s${noSync >= 0 ? `, without sync ${runs[noSync]!.at(-1)!.wall.toFixed(2)} s` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`)
       if (other !== undefined) {
         const bin = path.join(other, 'packages/cli/bin/cfs.js')
         const store2 = fresh('store')
@@ -225,9 +237,9 @@ async function main (): Promise<void> {
     '(above 2 means other work shared the 2 cores: compare rows of one table only).',
     `Command: \`pnpm exec tsx scripts/bench-build.ts --mb ${MB} --files ${FILES} --runs ${RUNS}${FRESH_FS ? ' --fresh-fs' : ''}${other !== undefined ? ` --compare ${other}` : ''}\``,
     '',
-    '| what | wall s | CPU s (user + sys) | peak RSS MB | ÷ tar -x, per round | ÷ tar -x + sync, per round |',
-    '|---|---|---|---|---|---|',
-    ...labels.map((label, i) => `| ${label} | ${cell(median(runs[i]!.map(r => r.wall)))} (${per(i, r => r.wall)}) | ${cell(median(runs[i]!.map(r => r.cpu)))} | ${cell(median(runs[i]!.map(r => r.rssMb)), 0)} | ${ratio(i, 0)} | ${ratio(i, 1)} |`),
+    '| what | wall s | CPU s (user + sys) | peak RSS MB | ÷ tar -x, per round | ÷ tar -x + sync, per round | ÷ tar -x of image.tar and layer, per round |',
+    '|---|---|---|---|---|---|---|',
+    ...labels.map((label, i) => `| ${label} | ${cell(median(runs[i]!.map(r => r.wall)))} (${per(i, r => r.wall)}) | ${cell(median(runs[i]!.map(r => r.cpu)))} | ${cell(median(runs[i]!.map(r => r.rssMb)), 0)} | ${ratio(i, 0)} | ${ratio(i, 1)} | ${ratio(i, 2)} |`),
     '',
   ].join('\n')
   console.log(table)
