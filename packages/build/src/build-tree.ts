@@ -6,7 +6,7 @@
  * shared model in canonical form.
  */
 import { CfsError } from '@cfs/errors'
-import { finalizeTree, isDir, isSymlink, makeInode, NAME_MAX, S_IFDIR, type Inode, type Manifest, type Node } from '@cfs/manifest'
+import { finalizeTree, isDir, isSymlink, makeInode, NAME_MAX, S_IFDIR, XattrSets, type Inode, type Manifest, type Node } from '@cfs/manifest'
 
 export const WHITEOUT_PREFIX = '.wh.'
 export const OPAQUE_MARKER = '.wh..wh..opq'
@@ -32,6 +32,8 @@ export class BuildTree {
   private readonly root: BNode = { inode: makeInode(IMPLICIT_DIR_MODE), children: new Map(), layer: -1 }
   /** the layer being applied; nodes it creates or touches carry this number */
   layer = 0
+  /** the distinct xattr sets of the entries, shared by every inode that has one */
+  readonly xattrSets = new XattrSets()
 
   /**
    * Splits and checks an entry path: '.' and empty parts are dropped; '..' (never escape the tree), a NUL, a name

@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import picomatch from 'picomatch'
 import { CfsError, fromSystemError } from '@cfs/errors'
-import { byteString, makeInode, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, bytesToDisplay, type Inode, type Xattr } from '@cfs/manifest'
+import { byteString, makeInode, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, bytesToDisplay, XattrSets, type Inode, type Xattr } from '@cfs/manifest'
 import type { ObjectWriter } from '@cfs/store'
 import { BuildTree } from './build-tree.js'
 import { setContent, type BuildStats } from './content.js'
@@ -133,6 +133,9 @@ export function parseGetfattr (out: Buffer): Map<string, Xattr[]> {
       current.push({ key, value })
     }
   }
+  // files with the same xattrs share one array (see XattrSets)
+  const sets = new XattrSets()
+  for (const [file, xattrs] of map) map.set(file, sets.intern(XattrSets.idOf(xattrs), () => xattrs))
   return map
 }
 

@@ -1,5 +1,5 @@
 import { CfsError } from '@cfs/errors'
-import { makeInode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, SYMLINK_MAX, type Inode, type Xattr } from '@cfs/manifest'
+import { makeInode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, SYMLINK_MAX, XattrSets, type Inode, type Xattr } from '@cfs/manifest'
 import { readLayer, type DecompressLimits, type Layer } from '@cfs/oci'
 import type { ObjectWriter } from '@cfs/store'
 import type { TarHeader } from '@cfs/tar'
@@ -16,16 +16,19 @@ export function makeDev (major: number, minor: number): number {
   return ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12)) >>> 0
 }
 
-function xattrsOf (header: TarHeader): Xattr[] {
+/** The entry's xattrs (a later record of a key wins), one shared array per distinct set (see XattrSets). */
+function xattrsOf (header: TarHeader, sets: XattrSets): Xattr[] {
   if (header.xattrs.length === 0) return []
-  const byKey = new Map<string, Uint8Array>()
-  for (const x of header.xattrs) byKey.set(x.key, x.value)
-  return [...byKey].map(([key, value]) => ({ key, value }))
+  return sets.intern(XattrSets.idOf(header.xattrs), () => {
+    const byKey = new Map<string, Uint8Array>()
+    for (const x of header.xattrs) byKey.set(x.key, x.value)
+    return [...byKey].map(([key, value]) => ({ key, value }))
+  })
 }
 
-function inodeOf (h: TarHeader): Inode {
+function inodeOf (h: TarHeader, sets: XattrSets): Inode {
   return makeInode(TYPE_BITS[h.type] | (h.mode & 0o7777), {
-    uid: h.uid, gid: h.gid, mtimeSec: h.mtimeSec, mtimeNsec: h.mtimeNsec, xattrs: xattrsOf(h),
+    uid: h.uid, gid: h.gid, mtimeSec: h.mtimeSec, mtimeNsec: h.mtimeNsec, xattrs: xattrsOf(h, sets),
   })
 }
 
@@ -60,7 +63,7 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
         tree.link(parts, BuildTree.splitPath(header.linkname, what), what)
         continue
       }
-      const inode = inodeOf(header)
+      const inode = inodeOf(header, tree.xattrSets)
       if (header.type === 'symlink') {
         if (header.linkname.length === 0 || header.linkname.length > SYMLINK_MAX) {
           throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: symlink target of ${header.linkname.length} bytes`)

@@ -157,6 +157,26 @@ describe('buildImage on the fixture images', () => {
     expect(fs.readdirSync(store.tmpDir)).toEqual([])
   })
 
+  it('gives entries with the same xattrs one shared array', async () => {
+    const store = await Store.open(path.join(tmp, 'store'), { create: true })
+    const label = (t: string): Array<{ key: string, value: Buffer }> => [{ key: 'security.selinux', value: Buffer.from(`system_u:object_r:${t}_t:s0\0`) }]
+    const tar = encodeTar([
+      { path: 'etc/', type: 'dir', xattrs: label('etc') },
+      { path: 'etc/a', type: 'file', content: Buffer.from('a'), xattrs: label('etc') },
+      { path: 'etc/b', type: 'file', content: Buffer.from('b'), xattrs: [...label('etc'), { key: 'user.x', value: Buffer.from('1') }] },
+      { path: 'etc/c', type: 'file', content: Buffer.from('c'), xattrs: label('bin') },
+      { path: 'etc/d', type: 'file', content: Buffer.from('d'), xattrs: label('etc') },
+    ])
+    const { manifest } = await buildImage((async function * () { yield tar })(), { store })
+    const xattrs = new Map<string, unknown>()
+    walkDepthFirst(manifest, (p, n) => { xattrs.set(p, n.inode.xattrs) })
+    expect(xattrs.get('/etc/a')).toBe(xattrs.get('/etc'))
+    expect(xattrs.get('/etc/d')).toBe(xattrs.get('/etc'))
+    expect(xattrs.get('/etc/b')).not.toBe(xattrs.get('/etc'))
+    expect(xattrs.get('/etc/c')).not.toBe(xattrs.get('/etc'))
+    expect(flatten(manifest, store.objectsDir).entries['/etc/b']!.xattrs).toEqual({ 'security.selinux': Buffer.from('system_u:object_r:etc_t:s0\0').toString('hex'), 'user.x': '31' })
+  })
+
   it('names the blob whose digest does not match', async () => {
     const store = await Store.open(path.join(tmp, 'store'), { create: true })
     await expect(buildImage(fixturePath('images/bad-digest.tar'), { store })).rejects.toThrow(/blob sha256:[0-9a-f]{64} has digest/)

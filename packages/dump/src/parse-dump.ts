@@ -10,7 +10,7 @@ import { Readable, pipeline } from 'node:stream'
 import { createGunzip, gunzipSync } from 'node:zlib'
 import { CfsError } from '@cfs/errors'
 import {
-  finalizeTree, makeInode, INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX,
+  finalizeTree, makeInode, XattrSets, INLINE_LIMIT, NAME_MAX, SYMLINK_MAX, XATTR_KEY_MAX,
   S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, fileKind,
   type Inode, type Manifest, type Node, type Xattr,
 } from '@cfs/manifest'
@@ -276,8 +276,15 @@ export class DumpParser {
     return Buffer.from(hex, 'hex')
   }
 
+  /** inodes with the same xattr text share one parsed array (see XattrSets) */
+  private readonly xattrSets = new XattrSets()
+
   private xattrs (text: string): Xattr[] {
     if (text.length === 0) return []
+    return this.xattrSets.intern(text, () => this.parseXattrs(text))
+  }
+
+  private parseXattrs (text: string): Xattr[] {
     if (text.length > XATTR_TEXT_MAX) this.fail(`xattr text of ${text.length} bytes exceeds the maximum ${XATTR_TEXT_MAX}`)
     const pieces = text.split(' ')
     if (pieces[pieces.length - 1] === '') pieces.pop()

@@ -73,6 +73,20 @@ describe('parseDump', () => {
     expect(m.root.inode.nlink).toBe(2)
   })
 
+  it('gives files with the same xattrs one shared array, and the same manifest as unshared arrays', () => {
+    const lines = ['/a', '/b', '/c', '/d'].map((f, i) =>
+      `${f} 0 100644 1 0 0 0 0.0 - - - security.selinux=${i === 2 ? 'other' : 'label'}\\x00 user.k=v`)
+    const m = parse(ROOT + lines.join('\n') + '\n')
+    const xattrs = (p: string): unknown => lookupPath(m, p)!.inode.xattrs
+    expect(xattrs('/a')).toBe(xattrs('/b'))
+    expect(xattrs('/a')).toBe(xattrs('/d'))
+    expect(xattrs('/c')).not.toBe(xattrs('/a'))
+    expect(lookupPath(m, '/a')!.inode.xattrs.map(x => [x.key, Buffer.from(x.value).toString('latin1')]))
+      .toEqual([['security.selinux', 'label\0'], ['user.k', 'v']])
+    walkDepthFirst(m, (_p, n) => { n.inode.xattrs = n.inode.xattrs.map(x => ({ key: x.key, value: Buffer.from(x.value) })) })
+    expect(Buffer.from(encodeManifest(m)).equals(Buffer.from(encodeManifest(parse(ROOT + lines.join('\n') + '\n'))))).toBe(true)
+  })
+
   it('keeps external files: size, payload exactly as given, 32-byte digest', () => {
     const hex = 'ab'.repeat(32)
     const m = parse(ROOT + `/x 9000000000000000 100644 3 1 2 0 5.7 ab/cd\\x20e - ${hex}\n/y 10 100600 1 0 0 0 -3.0 - - -\n`)

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { finalizeTree } from '../src/tree.js'
+import { XattrSets } from '../src/xattr-sets.js'
 import { makeInode, objectPathOf, S_IFCHR, S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, type Inode, type Manifest, type Node, type Xattr } from '../src/model.js'
 
 /** mulberry32: small, fast, and the same sequence everywhere. */
@@ -41,6 +42,7 @@ export function syntheticTree (entries: number, seed = 1, order: 'asc' | 'shuffl
   const epoch = 1700000000
   const mtimes = [epoch, epoch + 3600, epoch + 86400 * 30, epoch - 86400 * 400]
   const files: Inode[] = []
+  const sets = new XattrSets()
   let count = 1
   let serial = 0
 
@@ -54,7 +56,8 @@ export function syntheticTree (entries: number, seed = 1, order: 'asc' | 'shuffl
       gid: rnd() < 0.93 ? 0 : pick([4, 999, 100]),
       mtimeSec: pick(mtimes) + (rnd() < 0.2 ? Math.floor(rnd() * 1e6) : 0),
       mtimeNsec: rnd() < 0.7 ? 0 : Math.floor(rnd() * 1e9),
-      xattrs,
+      // one array per distinct set, as cfs build and the dump reader give them (XattrSets)
+      xattrs: sets.intern(XattrSets.idOf(xattrs), () => xattrs),
     })
   }
 
