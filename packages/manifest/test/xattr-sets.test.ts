@@ -1,4 +1,4 @@
-import { XattrSets, XATTR_SETS_MAX } from '../src/xattr-sets.js'
+import { XattrSets, XATTR_SETS_MAX, XATTR_SET_ID_MAX } from '../src/xattr-sets.js'
 import type { Xattr } from '../src/model.js'
 
 const set = (...pairs: Array<[string, string]>): Xattr[] => pairs.map(([key, v]) => ({ key, value: Buffer.from(v, 'latin1') }))
@@ -25,6 +25,16 @@ describe('XattrSets', () => {
     expect(new Set(ids).size).toBe(tricky.length)
     // the same keys and bytes in other Buffers give the same id
     expect(XattrSets.idOf(set(['user.a', 'b'], ['c', '']))).toBe(ids[1])
+  })
+
+  it('does not remember a set too large for an id', () => {
+    const sets = new XattrSets()
+    const big = set(['user.big', 'x'.repeat(XATTR_SET_ID_MAX)])
+    expect(XattrSets.idOf(big)).toBeUndefined()
+    const a = sets.intern(XattrSets.idOf(big), () => big)
+    expect(a).toBe(big)
+    expect(sets.intern(XattrSets.idOf(big), () => set(['user.big', 'x'.repeat(XATTR_SET_ID_MAX)]))).not.toBe(big)
+    expect(XattrSets.idOf(set(['user.small', 'x'.repeat(100)]))).toBeDefined()
   })
 
   it('stops remembering past its bound but still returns each set', () => {
