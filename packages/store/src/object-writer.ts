@@ -15,9 +15,17 @@
  * before the caller publishes a manifest. While the build runs, a flush also starts in the background whenever SYNC_AHEAD new bytes were
  * written since the last one, so the disk writes while the build goes on and the final flush has little left.
  * `durability: 'fsync'` fsyncs each object instead (kept for measuring).
+ *
+ * Publication: into a store that already holds objects, each object is written to a temp file in tmp/ and linked to
+ * its name (object-worker.ts). Into a store whose objects/ is empty (the first build on a host, a CI job's store),
+ * the workers write each object straight to its name under a staging directory in tmp/ (`stage.<pid>.<tag>/XX/REST`),
+ * and finish() publishes the staged XX directories with one rename(2) each, after the flush and followed by another:
+ * one directory operation per object instead of three, and no object name appears before its data is on disk. A
+ * concurrent build that published into the same XX meanwhile makes that rename fail; the objects of that directory
+ * are then linked one by one, an existing name left as it is.
  */
 import * as crypto from 'node:crypto'
-import { readdirSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -85,6 +93,8 @@ export class ObjectWriter {
   private closed = false
   private readonly hasher = new FsVerityHasher()
   private readonly syncer: FsSyncer | undefined
+  /** the staging directory (objects/ was empty, see above), else undefined */
+  private readonly stageDir: string | undefined
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -96,8 +106,13 @@ export class ObjectWriter {
     const freshStore = isEmptyDir(store.objectsDir)
     // before the workers: the helper is forked while this process is small (fs-syncer.ts)
     this.syncer = opts.durability === 'fsync' ? undefined : new FsSyncer(store.objectsDir)
+    if (freshStore && this.syncer !== undefined) {
+      this.stageDir = path.join(store.tmpDir, `stage.${process.pid}.${this.tag}`)
+      mkdirSync(this.stageDir, { recursive: true })
+    }
+    const stageDir = this.stageDir
     this.workers = Array.from({ length: n }, () => {
-      const w = new Worker(workerUrl, { execArgv: [], workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore } })
+      const w = new Worker(workerUrl, { execArgv: [], workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore, stageDir } })
       w.on('message', (m: WorkerReplies | typeof ABORTED) => { if (m !== ABORTED) this.onReplies(m) })
       w.on('error', (err) => this.fail(err))
       w.on('exit', () => this.exited.add(w))
@@ -287,7 +302,35 @@ export class ObjectWriter {
       crashPoint('before-syncfs')
       await this.background
       await this.syncer?.sync()
+      if (this.stageDir !== undefined) {
+        await this.publishStaged(this.stageDir)
+        await this.syncer?.sync()
+      }
     } finally { await this.close() }
+  }
+
+  /** Moves every staged XX directory to objects/XX, or its objects one by one where objects/XX is taken (see above). */
+  private async publishStaged (stageDir: string): Promise<void> {
+    const { objectsDir } = this.store
+    for (const prefix of await fs.readdir(stageDir)) {
+      crashPoint('before-publish')
+      const from = path.join(stageDir, prefix)
+      const to = path.join(objectsDir, prefix)
+      try {
+        // replaces objects/XX only if it is an empty directory
+        await fs.rename(from, to)
+        continue
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromSystemError(err, 'cannot publish objects in store', to)
+      }
+      for (const name of await fs.readdir(from)) {
+        try { await fs.link(path.join(from, name), path.join(to, name)) } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, 'cannot publish object in store', path.join(to, name))
+        }
+      }
+    }
+    await fs.rm(stageDir, { recursive: true, force: true })
   }
 
   /**
@@ -312,6 +355,8 @@ export class ObjectWriter {
     }))
     await this.background
     await this.syncer?.close()
+    // after a failure, staged objects are not published (those of a completed build are gone already)
+    if (this.stageDir !== undefined) await fs.rm(this.stageDir, { recursive: true, force: true })
     if (this.failed === undefined && this.pending.size === 0) return
     const prefix = `obj.${process.pid}.${this.tag}.`
     const names = await fs.readdir(this.store.tmpDir).catch(() => [])

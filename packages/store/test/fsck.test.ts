@@ -61,14 +61,20 @@ describe('fsckStore', () => {
     expect(await fsckStore(t.store)).toMatchObject({ findings: [], clean: true, objects: 1 })
   })
 
-  it('leaves alone the temp files of a live build: ObjectWriter (obj.<pid>.<writer>.<thread>.<n>) and spooled archives', async () => {
+  it('leaves alone the temp files of a live build: ObjectWriter (obj.<pid>.<writer>.<thread>.<n>, staging directory stage.<pid>.<writer>) and spooled archives', async () => {
     const t = await tempStore(); dir = t.dir
-    const live = [`obj.${process.pid}.0a1b2c3d.1.7`, `spool.${process.pid}.0a1b2c3d4e5f.tar`]
-    const dead = [`obj.${deadPid()}.0a1b2c3d.1.7`, `spool.${deadPid()}.0a1b2c3d4e5f.tar`, 'junk']
-    for (const n of [...live, ...dead]) fs.writeFileSync(path.join(t.store.tmpDir, n), 'partial')
+    const live = [`obj.${process.pid}.0a1b2c3d.1.7`, `spool.${process.pid}.0a1b2c3d4e5f.tar`, `stage.${process.pid}.0a1b2c3d`]
+    const dead = [`obj.${deadPid()}.0a1b2c3d.1.7`, `spool.${deadPid()}.0a1b2c3d4e5f.tar`, `stage.${deadPid()}.0a1b2c3d`, 'junk']
+    for (const n of [...live, ...dead]) {
+      if (!n.startsWith('stage.')) { fs.writeFileSync(path.join(t.store.tmpDir, n), 'partial'); continue }
+      // a staging directory holds objects under their names: objects/ must not gain them
+      fs.mkdirSync(path.join(t.store.tmpDir, n, 'ab'), { recursive: true })
+      fs.writeFileSync(path.join(t.store.tmpDir, n, 'ab', 'c'.repeat(62)), 'staged')
+    }
     const r = await fsckStore(t.store, { repair: true })
     expect(r.inProgress).toEqual(live.map(n => `tmp/${n}`).sort())
     expect(r.findings.map(f => [f.path, f.problem, f.action])).toEqual(dead.map(n => [`tmp/${n}`, 'stale-temp', 'removed']).sort())
     expect(fs.readdirSync(t.store.tmpDir).sort()).toEqual(live.sort())
+    expect(fs.readdirSync(t.store.objectsDir)).toEqual([])
   })
 })
