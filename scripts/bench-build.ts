@@ -11,7 +11,7 @@
  * CPU, peak RSS). Every
  * run writes to a new directory; they are all deleted at the end, not between runs (ext4 without a journal
  * searches longer for free inodes right after a large delete, which would tax whichever run comes next).
- * --fresh-fs (root) runs every round on a new ext4 made on a loop device under DIR, unmounted and removed after
+ * --fresh-fs (root) runs every round on a new ext4 made on a loop device (direct I/O) under DIR, unmounted and removed after
  * the round: on a long-used disk, file creation right after other work's large deletes swings by 2× (ext4 skips
  * recently freed inodes), which no number of rounds averages away.
  * When eatmydata(1) is installed, each round also times cfs build into an empty store with sync and fsync made
@@ -123,6 +123,8 @@ async function timedCommand (cmd: string, argv: string[]): Promise<Run> {
 let serial = 0
 /** Where runs write: DIR/runs, or the round's fresh filesystem. */
 let runsDir = path.join(DIR, 'runs')
+/** whether the last fresh filesystem's loop device does direct I/O (losetup --direct-io=on can fail on some backing filesystems) */
+let loopDirectIo = false
 /** A new path under runsDir for one run (removed at the end). */
 function fresh (name: string): string { return path.join(runsDir, `${name}-${process.pid}-${serial++}`) }
 
@@ -143,6 +145,11 @@ function mountFreshFs (bytes: number): void {
   fs.truncateSync(FS_IMAGE, Math.max(8 * bytes, 1 << 30))
   run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0', FS_IMAGE])
   run('mount', ['-o', 'loop', FS_IMAGE, FS_MOUNT])
+  // direct I/O from the loop device to its backing file, as a disk would take the writes: buffered, every page is
+  // cached twice (here and in the backing file's page cache) and copied between them, which taxes whatever writes
+  // back while it runs (cfs's background flushes) and nothing that only dirties pages (a bare tar -x)
+  const dev = spawnSync('findmnt', ['-no', 'SOURCE', FS_MOUNT]).stdout.toString().trim()
+  loopDirectIo = dev.startsWith('/dev/loop') && spawnSync('losetup', ['--direct-io=on', dev]).status === 0
   runsDir = FS_MOUNT
 }
 
@@ -233,7 +240,7 @@ async function main (): Promise<void> {
     '',
     `Input: generated docker-archive, ${(size / 1e6).toFixed(0)} MB, ${FILES} files (+ symlinks, 5% duplicate contents), one`,
     `uncompressed layer. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, store and extraction`,
-    `${FRESH_FS ? 'on a new ext4 (loop device, default options) made for each round' : 'on the same ext4 disk'}. Median of ${RUNS} rounds (single runs in brackets). Load average at the end: ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`,
+    `${FRESH_FS ? `on a new ext4 (default options; loop device, ${loopDirectIo ? 'direct I/O' : 'buffered: losetup --direct-io=on failed'}) made for each round` : 'on the same ext4 disk'}. Median of ${RUNS} rounds (single runs in brackets). Load average at the end: ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`,
     '(above 2 means other work shared the 2 cores: compare rows of one table only).',
     `Command: \`pnpm exec tsx scripts/bench-build.ts --mb ${MB} --files ${FILES} --runs ${RUNS}${FRESH_FS ? ' --fresh-fs' : ''}${other !== undefined ? ` --compare ${other}` : ''}\``,
     '',
