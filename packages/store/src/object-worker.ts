@@ -25,7 +25,7 @@ interface Job { hasher: FsVerityHasher | undefined, size: number, fd: number, tm
 /** reused for every whole object this worker hashes */
 const hasher = new FsVerityHasher()
 
-const { objectsDir, tmpDir, tag, fsync, freshStore, stageDir } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean, freshStore: boolean, stageDir: string | undefined }
+const { objectsDir, tmpDir, tag, fsync, freshStore, stageDir, ring } = workerData as { objectsDir: string, tmpDir: string, tag: string, fsync: boolean, freshStore: boolean, stageDir: string | undefined, ring: SharedArrayBuffer }
 const jobs = new Map<number, Job>()
 /** digests this worker already found or published: a duplicate within a build costs no syscall */
 const seen = new Set<string>()
@@ -218,9 +218,9 @@ function abortJobs (): void {
 
 parentPort!.on('message', (batch: WorkerBatch | 'abort') => {
   if (batch === 'abort') { abortJobs(); parentPort!.postMessage(ABORTED); return }
-  const { buf, pieces } = batch
+  const { pieces } = batch
   for (let i = 0; i < pieces.length; i += PIECE_FIELDS) {
-    handleSafely(pieces[i]!, new Uint8Array(buf, pieces[i + 1]!, pieces[i + 2]!), pieces[i + 3]!)
+    handleSafely(pieces[i]!, new Uint8Array(ring, pieces[i + 1]!, pieces[i + 2]!), pieces[i + 3]!)
   }
   if (!flushing) { flushing = true; setImmediate(flush) }
 })

@@ -1,6 +1,6 @@
 /**
- * Parallel object ingest. The main thread copies object content end to end into one transferable batch buffer per
- * worker and hands the batch to a pool of worker threads (object-worker.ts) that hash and write; the main thread
+ * Parallel object ingest. The main thread copies object content into a ring of shared memory per worker and posts
+ * the pieces' places in batches to a pool of worker threads (object-worker.ts) that hash and write; the main thread
  * goes on parsing while they work. Memory is bounded by `maxInFlightBytes`: when it is reached, `add` waits until
  * half of it is written, so that the next batches are full ones rather than one object each.
  *
@@ -35,7 +35,8 @@ import { CfsError, fromSystemError } from '@cfs/errors'
 import { crashPoint } from './crash-point.js'
 import { FsSyncer } from './fs-syncer.js'
 import type { Store, WrittenObject } from './store.js'
-import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerReplies } from './object-protocol.js'
+import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerBatch, type WorkerReplies } from './object-protocol.js'
+import { ByteRing } from './byte-ring.js'
 
 const WHOLE = FIRST | LAST
 
@@ -43,18 +44,19 @@ const WHOLE = FIRST | LAST
 const WHOLE_MAX = 1 << 20
 /** larger content travels in pieces of this size */
 const CHUNK = 1 << 20
-/** a batch buffer's size (larger for a larger single piece); a full one goes out at once */
+/** a batch goes out at once when it holds this many bytes, else at the next turn of the event loop */
 const BATCH_BYTES = 1 << 20
 /** new object bytes written between background flushes */
 const SYNC_AHEAD = 64 << 20
 
 /** default of ObjectWriterOptions.callerHashesAbove */
 const CALLER_HASHES_ABOVE = 16 << 20
-/** the smallest batch buffer */
-const BATCH_MIN = 64 << 10
 
-/** `last`: bytes in this worker's previous batch, which sizes the next buffer (see send); `bytes` views `buf` */
-interface Batch { buf: ArrayBuffer | undefined, bytes: Buffer | undefined, fill: number, pieces: number[], last: number }
+/**
+ * What goes to one worker: its ring (`bytes` views the shared memory), the pieces not posted yet, their bytes, and
+ * who waits for room in the ring.
+ */
+interface Lane { ring: ByteRing, bytes: Buffer, pieces: number[], fill: number, waiting: Array<() => void> }
 
 export interface ObjectWriterOptions {
   /** worker threads (default: CPUs − 1, at least 1, at most 4) */
@@ -81,7 +83,7 @@ export class ObjectWriter {
   private inFlight = 0
   private failed: unknown
   private readonly results: Array<Promise<WrittenObject>> = []
-  private readonly batches: Batch[]
+  private readonly lanes: Lane[]
   /** bytes of new objects written since the last background flush started */
   private unsynced = 0
   private background: Promise<void> | undefined
@@ -111,15 +113,20 @@ export class ObjectWriter {
       mkdirSync(this.stageDir, { recursive: true })
     }
     const stageDir = this.stageDir
-    this.workers = Array.from({ length: n }, () => {
-      const w = new Worker(workerUrl, { execArgv: [], workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore, stageDir } })
-      w.on('message', (m: WorkerReplies | typeof ABORTED) => { if (m !== ABORTED) this.onReplies(m) })
+    // a worker's share of the bytes in flight, and room for the largest piece (with its digest) skipped at the
+    // ring's end and another in flight beyond the limit: the ring rarely makes anyone wait
+    const capacity = Math.ceil(this.max / n) + 2 * (Math.max(WHOLE_MAX, CHUNK) + DIGEST_SIZE)
+    this.lanes = []
+    this.workers = Array.from({ length: n }, (_v, i) => {
+      const shared = new SharedArrayBuffer(capacity)
+      this.lanes.push({ ring: new ByteRing(capacity), bytes: Buffer.from(shared), pieces: [], fill: 0, waiting: [] })
+      const w = new Worker(workerUrl, { execArgv: [], workerData: { objectsDir: store.objectsDir, tmpDir: store.tmpDir, tag: `obj.${process.pid}.${this.tag}`, fsync: opts.durability === 'fsync', freshStore, stageDir, ring: shared } })
+      w.on('message', (m: WorkerReplies | typeof ABORTED) => { if (m !== ABORTED) this.onReplies(i, m) })
       w.on('error', (err) => this.fail(err))
       w.on('exit', () => this.exited.add(w))
       return w
     })
     this.load = this.workers.map(() => 0)
-    this.batches = this.workers.map(() => ({ buf: undefined, bytes: undefined, fill: 0, pieces: [], last: BATCH_BYTES }))
   }
 
   private fail (err: unknown): void {
@@ -127,15 +134,19 @@ export class ObjectWriter {
     for (const p of this.pending.values()) p.reject(err)
     this.pending.clear()
     for (const wake of this.waiting.splice(0)) wake()
+    for (const lane of this.lanes) for (const wake of lane.waiting.splice(0)) wake()
   }
 
-  private onReplies (m: WorkerReplies): void {
+  private onReplies (worker: number, m: WorkerReplies): void {
     const { replies } = m
+    const lane = this.lanes[worker]!
     const digests = new Uint8Array(m.digests)
     let nDigest = 0
     let nError = 0
     for (let i = 0; i < replies.length; i += REPLY_FIELDS) {
       const id = replies[i]!
+      // the worker is done with the piece's bytes: one reply per piece, in the order they were sent
+      lane.ring.release()
       this.inFlight -= replies[i + 1]!
       const size = replies[i + 2]!
       const status = replies[i + 3]!
@@ -157,6 +168,7 @@ export class ObjectWriter {
       p?.resolve({ digest, size, created: status === CREATED })
     }
     if (this.inFlight <= this.max / 2 || this.failed !== undefined) for (const wake of this.waiting.splice(0)) wake()
+    for (const wake of lane.waiting.splice(0)) wake()
   }
 
   /** Counts new bytes, and starts a background flush when SYNC_AHEAD of them are not flushed yet. */
@@ -170,23 +182,35 @@ export class ObjectWriter {
 
   private get max (): number { return this.opts.maxInFlightBytes ?? 64 << 20 }
 
-  /** Waits while `maxInFlightBytes` are handed out; then until half of them are written (see above). */
-  private async room (): Promise<void> {
+  /**
+   * Waits while `maxInFlightBytes` are handed out, then until half of them are written (see above); and, given a
+   * worker, until its ring has room for `len` bytes and a digest.
+   */
+  private async room (worker?: number, len = 0): Promise<void> {
     if (this.inFlight >= this.max && this.failed === undefined) {
       // hand out what is queued, or the wait never ends
       for (let w = 0; w < this.workers.length; w++) this.flush(w)
       await new Promise<void>(resolve => this.waiting.push(resolve))
     }
+    if (worker !== undefined) {
+      const lane = this.lanes[worker]!
+      while (!lane.ring.fits(len + DIGEST_SIZE) && this.failed === undefined) {
+        this.flush(worker)
+        await new Promise<void>(resolve => lane.waiting.push(resolve))
+      }
+    }
     if (this.failed !== undefined) throw this.failed
   }
+
 
   /** The workers are behind: this thread hashes the next object it sends, so that hashing runs on both sides. */
   private hashHere (): boolean { return this.inFlight >= (this.opts.callerHashesAbove ?? CALLER_HASHES_ABOVE) }
 
   /**
-   * Copies one piece of an object (the chunks, `len` bytes in all) into the worker's batch. A batch goes out when
-   * its buffer is full, else at the next turn of the event loop. With `hasher` (an object in several pieces that this
-   * thread hashes; a whole object gets one if hashHere()), the digest travels with the last piece.
+   * Copies one piece of an object (the chunks, `len` bytes in all) into the worker's ring, which must have room for
+   * it (room()). The pieces go out in a batch message once BATCH_BYTES are queued, else at the next turn of the
+   * event loop. With `hasher` (an object in several pieces that this thread hashes; a whole object gets one if
+   * hashHere()), the digest travels with the last piece.
    */
   private send (worker: number, id: number, chunks: Uint8Array[], len: number, flags: number, hasher?: FsVerityHasher): void {
     if ((flags & WHOLE) === WHOLE && this.hashHere()) hasher = this.hasher.reset()
@@ -194,40 +218,28 @@ export class ObjectWriter {
     // the digest goes just before the last piece's content
     const withDigest = hasher !== undefined && (flags & LAST) !== 0
     this.inFlight += len
-    const room = len + (withDigest ? DIGEST_SIZE : 0)
-    const batch = this.batches[worker]!
-    if (batch.buf !== undefined && batch.fill + room > batch.buf.byteLength) this.flush(worker)
-    if (batch.buf === undefined) {
-      // batches often go out at the next turn of the event loop holding a few objects: size the buffer by the
-      // previous batch rather than always BATCH_BYTES, and leave it uninitialised (every byte sent is copied in)
-      const bytes = Buffer.allocUnsafeSlow(Math.max(room, Math.min(BATCH_BYTES, Math.max(BATCH_MIN, 2 * batch.last))))
-      batch.buf = bytes.buffer
-      batch.bytes = bytes
-      batch.fill = 0
-    }
-    const digestAt = batch.fill
-    if (withDigest) batch.fill += DIGEST_SIZE
-    const into = new Uint8Array(batch.buf, batch.fill, len)
-    let at = 0
-    for (const c of chunks) { into.set(c, at); at += c.length }
+    const lane = this.lanes[worker]!
+    const at = lane.ring.alloc(len + (withDigest ? DIGEST_SIZE : 0))
+    if (at < 0) throw new Error('ObjectWriter: no room in the ring (room() was not awaited)')
+    const start = withDigest ? at + DIGEST_SIZE : at
+    const into = lane.bytes.subarray(start, start + len)
+    let off = 0
+    for (const c of chunks) { into.set(c, off); off += c.length }
     // hashed from the copy: the digest is of exactly the bytes the worker writes
     hasher?.update(into)
-    if (withDigest) hasher!.digestInto(batch.bytes!, digestAt)
-    batch.pieces.push(id, batch.fill, len, flags)
-    batch.fill += len
-    if (batch.fill === batch.buf.byteLength) this.flush(worker)
+    if (withDigest) hasher!.digestInto(lane.bytes, at)
+    lane.pieces.push(id, start, len, flags)
+    lane.fill += len
+    if (lane.fill >= BATCH_BYTES) this.flush(worker)
     else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => { this.flushScheduled = false; for (let w = 0; w < this.workers.length; w++) this.flush(w) }) }
   }
 
   private flush (worker: number): void {
-    const batch = this.batches[worker]!
-    if (batch.pieces.length === 0 || this.closed) return
-    this.workers[worker]!.postMessage({ buf: batch.buf, pieces: batch.pieces }, [batch.buf!])
-    batch.last = batch.fill
-    batch.buf = undefined
-    batch.bytes = undefined
-    batch.fill = 0
-    batch.pieces = []
+    const lane = this.lanes[worker]!
+    if (lane.pieces.length === 0 || this.closed) return
+    this.workers[worker]!.postMessage({ pieces: lane.pieces } satisfies WorkerBatch)
+    lane.pieces = []
+    lane.fill = 0
   }
 
   /**
@@ -247,8 +259,8 @@ export class ObjectWriter {
     const done = result.finally(() => { this.load[worker]! -= size })
     done.catch(() => {})
     this.results.push(done)
-    // a piece's chunks are gathered as views and copied in one go, so two calls of add() never share a batch
-    // buffer half-filled (the views stay valid: tar bodies are views of source chunks that are never reused)
+    // a piece's chunks are gathered as views and copied in one go, so two calls of add() never interleave in a
+    // ring (the views stay valid: tar bodies are views of source chunks that are never reused)
     const piece = size <= WHOLE_MAX ? size : CHUNK
     if (body instanceof Uint8Array && size <= WHOLE_MAX) {
       // the whole content at hand (most files of a layer): no async iteration
@@ -257,6 +269,7 @@ export class ObjectWriter {
         if (body.length > size) throw new CfsError('ERR_CFS_IMAGE_BAD', `file content is longer than its size ${size}`)
         throw new CfsError('ERR_CFS_TAR_TRUNCATED', `file content ended after ${body.length} of ${size} bytes`)
       }
+      if (!this.lanes[worker]!.ring.fits(size + DIGEST_SIZE)) await this.room(worker, size)
       this.send(worker, id, [body], size, FIRST | LAST)
       return { written: done }
     }
@@ -273,7 +286,7 @@ export class ObjectWriter {
         if (fill === target) {
           // this piece is complete and more bytes follow: hand it out
           if (sent + fill === size) throw new CfsError('ERR_CFS_IMAGE_BAD', `file content is longer than its size ${size}`)
-          await this.room()
+          await this.room(worker, fill)
           this.send(worker, id, parts, fill, flags, hasher)
           sent += fill
           flags = 0
@@ -291,6 +304,7 @@ export class ObjectWriter {
       this.pending.get(id)?.reject(new Error('aborted'))
       throw new CfsError('ERR_CFS_TAR_TRUNCATED', `file content ended after ${sent + fill} of ${size} bytes`)
     }
+    if (!this.lanes[worker]!.ring.fits(fill + DIGEST_SIZE)) await this.room(worker, fill)
     this.send(worker, id, parts, fill, flags | LAST, hasher)
     return { written: done }
   }
