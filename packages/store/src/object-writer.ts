@@ -223,8 +223,10 @@ export class ObjectWriter {
     if (at < 0) throw new Error('ObjectWriter: no room in the ring (room() was not awaited)')
     const start = withDigest ? at + DIGEST_SIZE : at
     const into = lane.bytes.subarray(start, start + len)
+    // Buffer#fill with a buffer of the range's length is one memcpy in C++; TypedArray#set into shared memory is
+    // V8's relaxed (word-at-a-time) copy, which perf measured at 3 × the time (0.36 s of a 1.15 GB build)
     let off = 0
-    for (const c of chunks) { into.set(c, off); off += c.length }
+    for (const c of chunks) { if (c.length > 0) into.fill(c, off, off + c.length); off += c.length }
     // hashed from the copy: the digest is of exactly the bytes the worker writes
     hasher?.update(into)
     if (withDigest) hasher!.digestInto(lane.bytes, at)
