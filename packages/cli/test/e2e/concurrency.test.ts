@@ -77,4 +77,34 @@ describe('concurrent builds and gc in one store', () => {
     const fsck = await fsckStore(store, { jobs: 1 })
     expect([fsck.findings, fsck.images]).toEqual([[], 4])
   }, 120_000)
+
+  it('4 overlapping images at once into a new store (each stages its objects and publishes them by directory): all verify, no object lost or doubled', async () => {
+    // objects/ is empty as every build starts, so each writes its objects under tmp/stage.*; the first to finish
+    // renames whole directories into objects/, the others then find most taken and link their objects one by one
+    const shared = Array.from({ length: 1500 }, () => crypto.randomBytes(200 + crypto.randomInt(3000)))
+    const images = [0, 1, 2, 3].map(k => {
+      const entries: TarEntryInput[] = []
+      shared.forEach((content, j) => { if ((j + k) % 4 !== 0) entries.push({ path: `s/${j}`, type: 'file', content }) })
+      for (let j = 0; j < 100; j++) entries.push({ path: `own/${k}/${j}`, type: 'file', content: crypto.randomBytes(300 + j * 11) })
+      const file = path.join(tmp, `i${k}.tar`)
+      fs.writeFileSync(file, encodeTar(entries))
+      return file
+    })
+    const storeDir = path.join(tmp, 'new-store')
+    const builds = images.map((image, n) => cfs(['build', image, '-o', path.join(tmp, `o${n}.cfsm`), '--store', storeDir, '--quiet']))
+    const ran = await Promise.all(builds.map(async b => await b.done))
+    expect(ran.map(r => [r.code, r.stderr])).toEqual(images.map(() => [0, '']))
+    const manifests = images.map((_k, n) => path.join(tmp, `o${n}.cfsm`))
+    const verified = await Promise.all(manifests.map(async m => await cfs(['verify', m, '--store', storeDir, '--quiet']).done))
+    expect(verified.map(r => [r.code, r.stderr])).toEqual(images.map(() => [0, '']))
+    // exactly the objects the images name, each once under its name; nothing left staged
+    const store = await Store.open(storeDir)
+    const named = new Set<string>()
+    for (const m of manifests) for (const hex of objectsReferencedBy(decodeManifest(fs.readFileSync(m)))) named.add(hex)
+    const onDisk = fs.readdirSync(store.objectsDir).flatMap(dir => fs.readdirSync(path.join(store.objectsDir, dir)).map(n => dir + n))
+    expect(onDisk.sort()).toEqual([...named].sort())
+    expect(fs.readdirSync(store.tmpDir)).toEqual([])
+    const fsck = await fsckStore(store, { jobs: 1 })
+    expect([fsck.findings, fsck.images, fsck.objects]).toEqual([[], 4, named.size])
+  }, 120_000)
 })
