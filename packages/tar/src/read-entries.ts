@@ -130,6 +130,14 @@ export class ByteReader {
     return v
   }
 
+  /** Skips `n` bytes if the current chunk holds them and returns true; else false, nothing skipped. */
+  skipBuffered (n: number): boolean {
+    if (this.chunk.length - this.pos < n) return false
+    this.pos += n
+    this.offset += n
+    return true
+  }
+
   /** Up to `max` bytes as a view of the current chunk; throws ERR_CFS_TAR_TRUNCATED at the end of the source. */
   async readSome (max: number): Promise<Uint8Array> {
     if (!await this.fill()) throw truncated(this.offset)
@@ -209,15 +217,10 @@ export function parsePaxTime (text: string): { sec: number, nsec: number } | und
  * ERR_CFS_TAR_LIMIT when a PAX or long-name record exceeds `limits.maxMetaSize`.
  */
 export async function * readEntries (source: AsyncIterable<Uint8Array> | ByteReader, limits: TarLimits = {}): AsyncGenerator<TarEntry> {
+  // one generator rather than a wrapper that closes the reader around an inner one: with yield*, every entry
+  // would pass through both
+  const owned = !(source instanceof ByteReader)
   const reader = source instanceof ByteReader ? source : new ByteReader(source)
-  try {
-    yield * readEntriesFrom(reader, limits)
-  } finally {
-    if (!(source instanceof ByteReader)) await reader.close()
-  }
-}
-
-async function * readEntriesFrom (reader: ByteReader, limits: TarLimits): AsyncGenerator<TarEntry> {
   const maxMeta = limits.maxMetaSize ?? DEFAULT_MAX_META_SIZE
   let globalPax = new Map<string, Buffer>()
   let pax: Map<string, Buffer> | undefined
@@ -237,44 +240,49 @@ async function * readEntriesFrom (reader: ByteReader, limits: TarLimits): AsyncG
     return Buffer.from(data) // a copy, so the record does not pin the source chunk
   }
 
-  for (;;) {
-    if (unread > 0) { await reader.skip(unread); unread = 0 }
-    // some writers (umoci) end the archive right after the last body, without padding or end blocks
-    if (unpadded > 0) { await reader.skipUpTo(unpadded); unpadded = 0 }
-    const at = reader.offset
-    const block = await reader.readExact(BLOCK_SIZE)
-    if (block === null) {
-      if (metaStart >= 0) throw truncated(reader.offset)
-      return
-    }
-    const raw = decodeHeader(block, at)
-    if (raw === null) {
-      if (metaStart >= 0) throw new CfsError('ERR_CFS_TAR_BAD_HEADER', `tar extension header at byte ${metaStart} is followed by the end of the archive`)
-      return
-    }
-    if (metaStart < 0) metaStart = at
-    switch (raw.typeflag) {
-      case 'x': pax = new Map([...(pax ?? []), ...decodePax(await readMeta(raw, at), at + BLOCK_SIZE)]); continue
-      case 'g': globalPax = new Map([...globalPax, ...decodePax(await readMeta(raw, at), at + BLOCK_SIZE)]); continue
-      case 'L': longName = cString(await readMeta(raw, at)); continue
-      case 'K': longLink = cString(await readMeta(raw, at)); continue
-      default: break
-    }
-    const type = TYPES[raw.typeflag]
-    if (type === undefined) {
-      throw new CfsError('ERR_CFS_TAR_BAD_HEADER', `unsupported tar entry type '${printable(raw.typeflag)}' at byte ${at}`)
-    }
-    const records = globalPax.size === 0 ? pax : new Map([...globalPax, ...(pax ?? [])])
-    const header = buildHeader(raw, type, records, longName, longLink, metaStart, at)
-    pax = undefined; longName = undefined; longLink = undefined; metaStart = -1
+  try {
+    for (;;) {
+      if (unread > 0) { await reader.skip(unread); unread = 0 }
+      // some writers (umoci) end the archive right after the last body, without padding or end blocks
+      if (unpadded > 0) { if (!reader.skipBuffered(unpadded)) await reader.skipUpTo(unpadded); unpadded = 0 }
+      const at = reader.offset
+      // most headers lie whole in the current chunk: no await (each costs promises, per entry of a large layer)
+      const block = reader.takeBuffered(BLOCK_SIZE) ?? await reader.readExact(BLOCK_SIZE)
+      if (block === null) {
+        if (metaStart >= 0) throw truncated(reader.offset)
+        return
+      }
+      const raw = decodeHeader(block, at)
+      if (raw === null) {
+        if (metaStart >= 0) throw new CfsError('ERR_CFS_TAR_BAD_HEADER', `tar extension header at byte ${metaStart} is followed by the end of the archive`)
+        return
+      }
+      if (metaStart < 0) metaStart = at
+      switch (raw.typeflag) {
+        case 'x': pax = new Map([...(pax ?? []), ...decodePax(await readMeta(raw, at), at + BLOCK_SIZE)]); continue
+        case 'g': globalPax = new Map([...globalPax, ...decodePax(await readMeta(raw, at), at + BLOCK_SIZE)]); continue
+        case 'L': longName = cString(await readMeta(raw, at)); continue
+        case 'K': longLink = cString(await readMeta(raw, at)); continue
+        default: break
+      }
+      const type = TYPES[raw.typeflag]
+      if (type === undefined) {
+        throw new CfsError('ERR_CFS_TAR_BAD_HEADER', `unsupported tar entry type '${printable(raw.typeflag)}' at byte ${at}`)
+      }
+      const records = globalPax.size === 0 ? pax : new Map([...globalPax, ...(pax ?? [])])
+      const header = buildHeader(raw, type, records, longName, longLink, metaStart, at)
+      pax = undefined; longName = undefined; longLink = undefined; metaStart = -1
 
-    // as Go's archive/tar (which wrote most layers): only regular files have a body, whatever the size field says
-    const bodySize = type === 'file' ? header.size : 0
-    if (type !== 'file') header.size = 0
-    const entryBody = new EntryBody(reader, bodySize)
-    yield { header, body: entryBody }
-    unread = entryBody.remaining
-    unpadded = padding(bodySize)
+      // as Go's archive/tar (which wrote most layers): only regular files have a body, whatever the size field says
+      const bodySize = type === 'file' ? header.size : 0
+      if (type !== 'file') header.size = 0
+      const entryBody = new EntryBody(reader, bodySize)
+      yield { header, body: entryBody }
+      unread = entryBody.remaining
+      unpadded = padding(bodySize)
+    }
+  } finally {
+    if (owned) await reader.close()
   }
 }
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { encodeEntry, encodeTar } from '../src/encode-entry.js'
-import { readEntries, type TarHeader } from '../src/read-entries.js'
+import { ByteReader, readEntries, type TarHeader } from '../src/read-entries.js'
 
 async function * chunked (data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size)
@@ -126,5 +126,36 @@ describe('readEntries', () => {
         }
       }
     } finally { fs.rmSync(dir, { recursive: true, force: true }) }
+  })
+})
+
+describe('readEntries and its source', () => {
+  const tar = encodeTar([1, 2, 3].map(i => ({ path: `f${i}`, type: 'file' as const, content: Buffer.alloc(1000 * i, i) })))
+  /** chunks of `tar`, recording whether the consumer let go of the source (return() reached its finally) */
+  function tracked (): { source: AsyncGenerator<Uint8Array>, closed: () => boolean } {
+    let closed = false
+    async function * gen (): AsyncGenerator<Uint8Array> {
+      try { yield * chunked(tar, 700) } finally { closed = true }
+    }
+    return { source: gen(), closed: () => closed }
+  }
+
+  it('closes a source it was given when the caller stops early, and after the last entry', async () => {
+    const early = tracked()
+    for await (const { header } of readEntries(early.source)) { expect(header.path).toBe('f1'); break }
+    expect(early.closed()).toBe(true)
+    const whole = tracked()
+    const paths: string[] = []
+    for await (const { header } of readEntries(whole.source)) paths.push(header.path)
+    expect([paths, whole.closed()]).toEqual([['f1', 'f2', 'f3'], true])
+  })
+
+  it('leaves a ByteReader open: its owner drains and closes it', async () => {
+    const t = tracked()
+    const reader = new ByteReader(t.source)
+    for await (const { header } of readEntries(reader)) { expect(header.path).toBe('f1'); break }
+    expect(t.closed()).toBe(false)
+    await reader.close()
+    expect(t.closed()).toBe(true)
   })
 })
