@@ -1,3 +1,8 @@
+/**
+ * The composefs reference dumps through parseDump and writeErofs: the image must be byte-identical to mkcomposefs
+ * 1.0.8's (its SHA-256 is stored beside each dump). Here rather than in @cfs/erofs, which does not depend on the
+ * dump reader.
+ */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
@@ -5,10 +10,10 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
 import { gunzipSync } from 'node:zlib'
-import { parseDump } from '@cfs/dump'
 import { fixturePath } from '@cfs/fixtures'
 import { lookupPath, walkDepthFirst, type Manifest } from '@cfs/manifest'
-import { writeErofs, type ErofsOptions } from '../src/index.js'
+import { writeErofs, type ErofsOptions } from '@cfs/erofs'
+import { parseDump } from '../src/index.js'
 
 const exec = promisify(execFile)
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
