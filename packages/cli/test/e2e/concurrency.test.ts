@@ -31,17 +31,26 @@ function cfs (args: string[]): { done: Promise<Ran> } {
   return { done: new Promise(resolve => child.on('close', code => resolve({ code, stdout, stderr }))) }
 }
 
+/**
+ * Four layer tars in tmp: image k holds the `shared` files whose index j has (j + k) % 4 !== 0 (so each pair of
+ * images shares half of them) and `own` files of its own.
+ */
+function overlappingImages (nShared: number, sharedSize: () => number, nOwn: number, ownSize: (j: number) => number): { shared: Buffer[], images: string[] } {
+  const shared = Array.from({ length: nShared }, () => crypto.randomBytes(sharedSize()))
+  const images = [0, 1, 2, 3].map(k => {
+    const entries: TarEntryInput[] = []
+    shared.forEach((content, j) => { if ((j + k) % 4 !== 0) entries.push({ path: `s/${j}`, type: 'file', content }) })
+    for (let j = 0; j < nOwn; j++) entries.push({ path: `own/${k}/${j}`, type: 'file', content: crypto.randomBytes(ownSize(j)) })
+    const file = path.join(tmp, `i${k}.tar`)
+    fs.writeFileSync(file, encodeTar(entries))
+    return file
+  })
+  return { shared, images }
+}
+
 describe('concurrent builds and gc in one store', () => {
   it('4 overlapping images, one of them twice, and gc racing them: every manifest verifies, gc kept every reference', async () => {
-    const shared = Array.from({ length: 400 }, () => crypto.randomBytes(1000 + crypto.randomInt(7000)))
-    const images = [0, 1, 2, 3].map(k => {
-      const entries: TarEntryInput[] = []
-      shared.forEach((content, j) => { if ((j + k) % 4 !== 0) entries.push({ path: `s/${j}`, type: 'file', content }) })
-      for (let j = 0; j < 60; j++) entries.push({ path: `own/${k}/${j}`, type: 'file', content: crypto.randomBytes(500 + j * 37) })
-      const file = path.join(tmp, `i${k}.tar`)
-      fs.writeFileSync(file, encodeTar(entries))
-      return file
-    })
+    const { shared, images } = overlappingImages(400, () => 1000 + crypto.randomInt(7000), 60, j => 500 + j * 37)
     const storeDir = path.join(tmp, 'store')
     const store = await Store.open(storeDir, { create: true })
     // garbage gc may take: a quarter of the shared files (which the builds need again) and objects nobody uses
@@ -81,15 +90,7 @@ describe('concurrent builds and gc in one store', () => {
   it('4 overlapping images at once into a new store (each stages its objects and publishes them by directory): all verify, no object lost or doubled', async () => {
     // objects/ is empty as every build starts, so each writes its objects under tmp/stage.*; the first to finish
     // renames whole directories into objects/, the others then find most taken and link their objects one by one
-    const shared = Array.from({ length: 1500 }, () => crypto.randomBytes(200 + crypto.randomInt(3000)))
-    const images = [0, 1, 2, 3].map(k => {
-      const entries: TarEntryInput[] = []
-      shared.forEach((content, j) => { if ((j + k) % 4 !== 0) entries.push({ path: `s/${j}`, type: 'file', content }) })
-      for (let j = 0; j < 100; j++) entries.push({ path: `own/${k}/${j}`, type: 'file', content: crypto.randomBytes(300 + j * 11) })
-      const file = path.join(tmp, `i${k}.tar`)
-      fs.writeFileSync(file, encodeTar(entries))
-      return file
-    })
+    const { images } = overlappingImages(1500, () => 200 + crypto.randomInt(3000), 100, j => 300 + j * 11)
     const storeDir = path.join(tmp, 'new-store')
     const builds = images.map((image, n) => cfs(['build', image, '-o', path.join(tmp, `o${n}.cfsm`), '--store', storeDir, '--quiet']))
     const ran = await Promise.all(builds.map(async b => await b.done))
