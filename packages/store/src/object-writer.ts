@@ -202,7 +202,6 @@ export class ObjectWriter {
     if (this.failed !== undefined) throw this.failed
   }
 
-
   /** The workers are behind: this thread hashes the next object it sends, so that hashing runs on both sides. */
   private hashHere (): boolean { return this.inFlight >= (this.opts.callerHashesAbove ?? CALLER_HASHES_ABOVE) }
 
