@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Digest } from '@cfs/digest'
 import { CfsError } from '@cfs/errors'
-import { encodeManifest, fileKind, walkDepthFirst, type Inode, type Manifest } from '@cfs/manifest'
+import { encodeManifest, fileKind, type Inode, type Manifest, type Node } from '@cfs/manifest'
 import { detectFormat, openImage, type DecompressLimits, type Image, type ImageFormat, type Platform } from '@cfs/oci'
 import { ObjectWriter, putImageLayers, IMAGE_LAYERS_SCHEMA, type LayerRecord, type ObjectWriterOptions, type Store } from '@cfs/store'
 import { BuildTree } from './build-tree.js'
@@ -115,11 +115,18 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
 export function countEntries (manifest: Manifest): Record<string, number> {
   const counts: Record<string, number> = { file: 0, dir: 0, symlink: 0, chardev: 0, blockdev: 0, fifo: 0, socket: 0, hardlinks: 0 }
   const seen = new Set<Inode>()
-  walkDepthFirst(manifest, (_p, node) => {
-    if (seen.has(node.inode)) { counts.hardlinks!++; return }
-    seen.add(node.inode)
-    const kind = fileKind(node.inode.mode) ?? 'unknown'
+  // no paths (walkDepthFirst builds one per entry: 40 ms of a 60,000-entry build), and only inodes with several
+  // names go through `seen`
+  const visit = (node: Node): void => {
+    const { inode } = node
+    if (inode.nlink > 1 && node.children === undefined) {
+      if (seen.has(inode)) { counts.hardlinks!++; return }
+      seen.add(inode)
+    }
+    const kind = fileKind(inode.mode) ?? 'unknown'
     counts[kind] = (counts[kind] ?? 0) + 1
-  })
+    if (node.children !== undefined) for (const child of node.children) visit(child)
+  }
+  visit(manifest.root)
   return counts
 }

@@ -25,7 +25,7 @@
  * are then linked one by one, an existing name left as it is.
  */
 import * as crypto from 'node:crypto'
-import { mkdirSync, readdirSync } from 'node:fs'
+import { linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -318,34 +318,38 @@ export class ObjectWriter {
       await this.background
       await this.syncer?.sync()
       if (this.stageDir !== undefined) {
-        await this.publishStaged(this.stageDir)
+        this.publishStaged(this.stageDir)
         await this.syncer?.sync()
       }
     } finally { await this.close() }
   }
 
-  /** Moves every staged XX directory to objects/XX, or its objects one by one where objects/XX is taken (see above). */
-  private async publishStaged (stageDir: string): Promise<void> {
+  /**
+   * Moves every staged XX directory to objects/XX, or its objects one by one where objects/XX is taken (see above).
+   * Synchronous calls: nothing else runs meanwhile (the 256 renames of a large build took 10–18 ms so, 22–30 ms
+   * through the thread pool).
+   */
+  private publishStaged (stageDir: string): void {
     const { objectsDir } = this.store
-    for (const prefix of await fs.readdir(stageDir)) {
+    for (const prefix of readdirSync(stageDir)) {
       crashPoint('before-publish')
       const from = path.join(stageDir, prefix)
       const to = path.join(objectsDir, prefix)
       try {
         // replaces objects/XX only if it is an empty directory
-        await fs.rename(from, to)
+        renameSync(from, to)
         continue
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromSystemError(err, 'cannot publish objects in store', to)
       }
-      for (const name of await fs.readdir(from)) {
-        try { await fs.link(path.join(from, name), path.join(to, name)) } catch (err) {
+      for (const name of readdirSync(from)) {
+        try { linkSync(path.join(from, name), path.join(to, name)) } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fromSystemError(err, 'cannot publish object in store', path.join(to, name))
         }
       }
     }
-    await fs.rm(stageDir, { recursive: true, force: true })
+    rmSync(stageDir, { recursive: true, force: true })
   }
 
   /**
