@@ -79,10 +79,14 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
       }
     }
     await Promise.all(writes)
-    await writer.finish()
+    // every object is written and every digest known: the store's final flush starts now, and the manifest is made
+    // while it runs; it is registered only once the objects are durable
+    const durable = writer.finish()
+    durable.catch(() => {})
     const manifest = tree.toManifest()
     stats.entries = countEntries(manifest)
     const bytes = encodeManifest(manifest)
+    await durable
     const digest = await store.putImage(bytes)
     const layers = image === undefined ? undefined : layerRecords(tallies)
     if (layers !== undefined) {

@@ -310,13 +310,25 @@ export class ObjectWriter {
     return { written: done }
   }
 
-  /** Waits for every queued object, flushes them to disk (see above), and stops the workers. */
+  /**
+   * Waits for every queued object, flushes them to disk (see above), publishes staged ones, and stops the workers.
+   * If every object is written already when it is called (its caller awaited them), the flush is asked for before
+   * the first await, so that it runs while the caller goes on: cfs build makes and encodes its manifest meanwhile.
+   */
   async finish (): Promise<void> {
     try {
+      const flushNow = (): Promise<void> | undefined => {
+        crashPoint('before-syncfs')
+        const flushed = this.syncer?.sync()
+        flushed?.catch(() => {})
+        return flushed
+      }
+      let flushed = this.pending.size === 0 && this.failed === undefined ? flushNow() : undefined
       await Promise.all(this.results)
-      crashPoint('before-syncfs')
+      flushed ??= flushNow()
+      // the helper answers in order: a background flush still running ends first
       await this.background
-      await this.syncer?.sync()
+      await flushed
       if (this.stageDir !== undefined) {
         this.publishStaged(this.stageDir)
         await this.syncer?.sync()
