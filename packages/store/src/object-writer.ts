@@ -34,6 +34,7 @@ import { FsVerityHasher } from '@cfs/digest'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { crashPoint } from './crash-point.js'
 import { FsSyncer } from './fs-syncer.js'
+import { pidAlive } from './lease.js'
 import type { Store, WrittenObject } from './store.js'
 import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerBatch, type WorkerReplies } from './object-protocol.js'
 import { ByteRing } from './byte-ring.js'
@@ -97,6 +98,8 @@ export class ObjectWriter {
   private readonly syncer: FsSyncer | undefined
   /** the staging directory (objects/ was empty, see above), else undefined */
   private readonly stageDir: string | undefined
+  /** removal of the staging directories killed builds left (sweepStaleStages), awaited by close() */
+  private readonly sweeping: Promise<void>
 
   constructor (private readonly store: Store, private readonly opts: ObjectWriterOptions = {}) {
     // one core stays with the main thread (tar parsing, decompression); scripts/bench-build.ts measured 1 worker
@@ -113,6 +116,7 @@ export class ObjectWriter {
       mkdirSync(this.stageDir, { recursive: true })
     }
     const stageDir = this.stageDir
+    this.sweeping = sweepStaleStages(store.tmpDir)
     // a worker's share of the bytes in flight, and room for the largest piece (with its digest) skipped at the
     // ring's end and another in flight beyond the limit: the ring rarely makes anyone wait
     const capacity = Math.ceil(this.max / n) + 2 * (Math.max(WHOLE_MAX, CHUNK) + DIGEST_SIZE)
@@ -386,6 +390,7 @@ export class ObjectWriter {
     }))
     await this.background
     await this.syncer?.close()
+    await this.sweeping
     // after a failure, staged objects are not published (those of a completed build are gone already)
     if (this.stageDir !== undefined) await fs.rm(this.stageDir, { recursive: true, force: true })
     if (this.failed === undefined && this.pending.size === 0) return
@@ -393,6 +398,22 @@ export class ObjectWriter {
     const names = await fs.readdir(this.store.tmpDir).catch(() => [])
     await Promise.all(names.filter(n => n.startsWith(prefix)).map(async n => await fs.rm(path.join(this.store.tmpDir, n), { force: true })))
   }
+}
+
+/**
+ * Removes the staging directories of processes that are gone. A build killed before it published leaves one,
+ * which can hold a whole image; the next build into the store clears it rather than leaving it to `fsck --repair`.
+ * Its objects are not reused: a kill mid-write leaves a partial file under a staged name.
+ */
+async function sweepStaleStages (tmpDir: string): Promise<void> {
+  let names: string[]
+  try { names = await fs.readdir(tmpDir) } catch { return }
+  await Promise.all(names.map(async name => {
+    const m = /^stage\.(\d+)\./.exec(name)
+    if (m === null || pidAlive(Number(m[1]))) return
+    // what cannot be removed now stays for fsck to report
+    await fs.rm(path.join(tmpDir, name), { recursive: true, force: true }).catch(() => {})
+  }))
 }
 
 function isEmptyDir (dir: string): boolean {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fsverityDigest } from '@cfs/digest'
 import { ObjectWriter, type Store, type WrittenObject } from '../dist/index.js'
-import { tempStore } from './helpers.js'
+import { deadPid, tempStore } from './helpers.js'
 
 let dir: string | undefined
 afterEach(() => { if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true }); dir = undefined })
@@ -101,6 +101,22 @@ describe('ObjectWriter publication', () => {
     await writer.close()
     expect(filesUnder(store.objectsDir)).toEqual([])
     expect(fs.readdirSync(store.tmpDir)).toEqual([])
+  })
+
+  it('clears the staging directory a killed build left, and no live one', async () => {
+    const store = await newStore()
+    const stale = path.join(store.tmpDir, `stage.${deadPid()}.0a1b2c3d`)
+    const live = path.join(store.tmpDir, `stage.${process.pid}.0a1b2c3d`)
+    for (const dir of [stale, live]) {
+      fs.mkdirSync(path.join(dir, 'ab'), { recursive: true })
+      fs.writeFileSync(path.join(dir, 'ab', 'c'.repeat(62)), 'partial')
+    }
+    const c = crypto.randomBytes(4000)
+    const writer = new ObjectWriter(store)
+    await addAll(writer, [c])
+    await writer.finish()
+    expect(fs.readdirSync(store.tmpDir)).toEqual([path.basename(live)])
+    expect(filesUnder(store.objectsDir)).toEqual([objectName(c)])
   })
 
   it('into a store holding objects, links each object from tmp/ as it is written', async () => {
