@@ -79,6 +79,7 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
       }
     }
     await Promise.all(writes)
+    await writer.written()
     // every object is written and every digest known: the store's final flush starts now, and the manifest is made
     // while it runs; it is registered only once the objects are durable
     const durable = writer.finish()

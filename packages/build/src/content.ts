@@ -1,5 +1,5 @@
 import { INLINE_MAX, objectPathOf, type Inode } from '@cfs/manifest'
-import type { ObjectWriter } from '@cfs/store'
+import type { ObjectWriter, WrittenObject } from '@cfs/store'
 import type { LayerTally } from './layer-tally.js'
 
 /** Counters a build reports. */
@@ -24,6 +24,34 @@ export function emptyStats (): BuildStats {
  * promise from this async function would make every caller wait for each object in turn, and the parsing and the
  * writer's workers would take turns instead of running side by side. A `tally` counts the file for its layer's record.
  */
+/**
+ * setContent for a body at hand, without waiting or a promise: true when done (its object, if any, queued with the
+ * writer, whose written() and finish() report a failure), false having done nothing when setContent must be
+ * awaited instead (the writer has no room now).
+ */
+export function setContentNow (inode: Inode, body: Uint8Array, size: number, writer: ObjectWriter, stats: BuildStats,
+  tally?: LayerTally): boolean {
+  if (body.length !== size) return false // setContent says what is wrong
+  if (size <= INLINE_MAX) {
+    inode.size = size
+    tally?.addFile(size, true)
+    if (size > 0) inode.inline = Buffer.from(body)
+    return true
+  }
+  // set once queued: the writer calls back on a later turn of the event loop
+  let counted: ((w: WrittenObject) => void) | undefined
+  const queued = writer.addNow(body, w => {
+    inode.digest = w.digest
+    inode.payload = objectPathOf(w.digest)
+    if (w.created) { stats.objectsNew++; stats.bytesStored += w.size } else stats.objectsReused++
+    counted?.(w)
+  })
+  if (!queued) return false
+  inode.size = size
+  counted = tally?.addFile(size, false)
+  return true
+}
+
 export async function setContent (inode: Inode, body: AsyncIterable<Uint8Array> | Uint8Array, size: number,
   writer: ObjectWriter, stats: BuildStats, writes: Array<Promise<void>>, tally?: LayerTally): Promise<void> {
   inode.size = size

@@ -4,7 +4,7 @@ import { readLayer, type DecompressLimits, type Layer } from '@cfs/oci'
 import type { ObjectWriter } from '@cfs/store'
 import type { TarHeader } from '@cfs/tar'
 import { BuildTree } from './build-tree.js'
-import { setContent, type BuildStats } from './content.js'
+import { setContent, setContentNow, type BuildStats } from './content.js'
 import type { LayerTally } from './layer-tally.js'
 
 const TYPE_BITS: Record<TarHeader['type'], number> = {
@@ -74,7 +74,10 @@ export async function ingestLayer (layer: Layer, tree: BuildTree, writer: Object
       } else if (header.type === 'chardev' || header.type === 'blockdev') {
         inode.rdev = makeDev(header.devmajor, header.devminor)
       } else if (header.type === 'file') {
-        await setContent(inode, body.takeBuffered() ?? body, header.size, writer, stats, writes, tally)
+        const buffered = body.takeBuffered()
+        if (buffered === undefined || !setContentNow(inode, buffered, header.size, writer, stats, tally)) {
+          await setContent(inode, buffered ?? body, header.size, writer, stats, writes, tally)
+        }
         files++
       }
       tree.set(parts, inode)

@@ -84,6 +84,8 @@ export class ObjectWriter {
   private inFlight = 0
   private failed: unknown
   private readonly results: Array<Promise<WrittenObject>> = []
+  /** woken when no object is pending any more, or on a failure (written()) */
+  private readonly drained: Array<() => void> = []
   private readonly lanes: Lane[]
   /** bytes of new objects written since the last background flush started */
   private unsynced = 0
@@ -139,6 +141,7 @@ export class ObjectWriter {
     this.pending.clear()
     for (const wake of this.waiting.splice(0)) wake()
     for (const lane of this.lanes) for (const wake of lane.waiting.splice(0)) wake()
+    for (const wake of this.drained.splice(0)) wake()
   }
 
   private onReplies (worker: number, m: WorkerReplies): void {
@@ -173,6 +176,7 @@ export class ObjectWriter {
     }
     if (this.inFlight <= this.max / 2 || this.failed !== undefined) for (const wake of this.waiting.splice(0)) wake()
     for (const wake of lane.waiting.splice(0)) wake()
+    if (this.pending.size === 0 || this.failed !== undefined) for (const wake of this.drained.splice(0)) wake()
   }
 
   /** Counts new bytes, and starts a background flush when SYNC_AHEAD of them are not flushed yet. */
@@ -245,6 +249,35 @@ export class ObjectWriter {
     this.workers[worker]!.postMessage({ pieces: lane.pieces } satisfies WorkerBatch)
     lane.pieces = []
     lane.fill = 0
+  }
+
+  /**
+   * add() for a whole object at hand, without waiting and without a promise per object (a build queues tens of
+   * thousands): queues it and returns true when that needs no wait (room in flight and in the ring), else returns
+   * false having done nothing, and the caller uses add(). `onWritten` is called once the object is stored; a
+   * failure is thrown by written() and finish(), as for add().
+   */
+  addNow (body: Uint8Array, onWritten: (w: WrittenObject) => void): boolean {
+    const size = body.length
+    if (size > WHOLE_MAX || this.inFlight >= this.max || this.failed !== undefined) return false
+    let worker = 0
+    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[worker]!) worker = i
+    if (!this.lanes[worker]!.ring.fits(size + DIGEST_SIZE)) return false
+    const id = this.nextId++
+    this.load[worker]! += size
+    this.pending.set(id, {
+      resolve: (w) => { this.load[worker]! -= size; onWritten(w) },
+      reject: () => { this.load[worker]! -= size },
+    })
+    this.send(worker, id, [body], size, FIRST | LAST)
+    return true
+  }
+
+  /** Waits until every object queued so far is stored; throws the first failure. */
+  async written (): Promise<void> {
+    while (this.pending.size > 0 && this.failed === undefined) await new Promise<void>(resolve => this.drained.push(resolve))
+    await Promise.all(this.results)
+    if (this.failed !== undefined) throw this.failed
   }
 
   /**
@@ -328,7 +361,7 @@ export class ObjectWriter {
         return flushed
       }
       let flushed = this.pending.size === 0 && this.failed === undefined ? flushNow() : undefined
-      await Promise.all(this.results)
+      await this.written()
       flushed ??= flushNow()
       // the helper answers in order: a background flush still running ends first
       await this.background

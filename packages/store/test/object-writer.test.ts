@@ -119,6 +119,25 @@ describe('ObjectWriter publication', () => {
     expect(filesUnder(store.objectsDir)).toEqual([objectName(c)])
   })
 
+  it('addNow queues a whole object without waiting and calls back once it is stored; it declines, doing nothing, when there is no room', async () => {
+    const store = await newStore()
+    // room for about two objects of 20 KB in flight
+    const writer = new ObjectWriter(store, { maxInFlightBytes: 40_000, workers: 1 })
+    const contents = Array.from({ length: 6 }, () => crypto.randomBytes(20_000))
+    const stored = new Map<number, WrittenObject>()
+    const declined: number[] = []
+    contents.forEach((c, i) => { if (!writer.addNow(c, w => stored.set(i, w))) declined.push(i) })
+    expect(declined.length).toBeGreaterThan(0)
+    expect(stored.size).toBe(0) // callbacks come on a later turn of the event loop
+    await writer.written()
+    expect([...stored.keys()].sort()).toEqual(contents.map((_c, i) => i).filter(i => !declined.includes(i)))
+    for (const [i, w] of stored) expect([w.created, w.size, w.digest.equals(fsverityDigest(contents[i]!))]).toEqual([true, 20_000, true])
+    // what was declined goes through add(), as a caller does
+    for (const i of declined) await (await writer.add(contents[i]!, 20_000)).written
+    await writer.finish()
+    expect(filesUnder(store.objectsDir)).toEqual(contents.map(objectName).sort())
+  })
+
   it('into a store holding objects, links each object from tmp/ as it is written', async () => {
     const store = await newStore()
     await store.writeObject(Buffer.from('an object of another image'))
