@@ -64,13 +64,12 @@ function isZeroBlock (block: Uint8Array): boolean {
 }
 
 /** NUL-terminated byte string of at most `len` bytes. */
-function readString (block: Uint8Array, off: number, len: number): string {
+function readString (block: Buffer, off: number, len: number): string {
   let end = off
   const max = off + len
   while (end < max && block[end] !== 0) end++
-  let s = ''
-  for (let i = off; i < end; i++) s += String.fromCharCode(block[i]!)
-  return s
+  // one string made in C++, not one per character appended (a header has several names)
+  return end === off ? '' : block.toString('latin1', off, end)
 }
 
 /** Octal ASCII (leading spaces, ended by NUL/space) or GNU base-256; NaN when neither. */
@@ -125,16 +124,17 @@ function signedChecksum (block: Uint8Array): number {
 export function decodeHeader (block: Uint8Array, offset = 0): RawHeader | null {
   if (block.length < BLOCK_SIZE) throw new Error(`decodeHeader needs ${BLOCK_SIZE} bytes, got ${block.length}`)
   if (isZeroBlock(block)) return null
+  const bytes = Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength)
   const stored = readNumber(block, CHECKSUM_OFFSET, CHECKSUM_SIZE)
   if (stored !== headerChecksum(block) && stored !== signedChecksum(block)) {
     throw new CfsError('ERR_CFS_TAR_BAD_CHECKSUM', `bad tar header checksum at byte ${offset}`)
   }
-  const magic = readString(block, MAGIC_OFFSET, 6)
-  const version = readString(block, VERSION_OFFSET, 2)
+  const magic = readString(bytes, MAGIC_OFFSET, 6)
+  const version = readString(bytes, VERSION_OFFSET, 2)
   const format = magic === 'ustar' && version === '00' ? 'ustar' : magic === 'ustar ' || (magic === 'ustar' && version !== '00') ? 'gnu' : 'v7'
-  let name = readString(block, NAME_OFFSET, NAME_SIZE)
+  let name = readString(bytes, NAME_OFFSET, NAME_SIZE)
   if (format === 'ustar') {
-    const prefix = readString(block, PREFIX_OFFSET, PREFIX_SIZE)
+    const prefix = readString(bytes, PREFIX_OFFSET, PREFIX_SIZE)
     if (prefix !== '') name = prefix + '/' + name
   }
   // base-256 can spell negative numbers and numbers past 2^53: only mtime may be negative, nothing may be inexact
@@ -152,9 +152,9 @@ export function decodeHeader (block: Uint8Array, offset = 0): RawHeader | null {
     size: num(SIZE_OFFSET, 12, 'size'),
     mtime: num(MTIME_OFFSET, 12, 'mtime', true),
     typeflag: String.fromCharCode(block[TYPEFLAG_OFFSET]!),
-    linkname: readString(block, LINKNAME_OFFSET, 100),
-    uname: hasDev ? readString(block, UNAME_OFFSET, 32) : '',
-    gname: hasDev ? readString(block, GNAME_OFFSET, 32) : '',
+    linkname: readString(bytes, LINKNAME_OFFSET, 100),
+    uname: hasDev ? readString(bytes, UNAME_OFFSET, 32) : '',
+    gname: hasDev ? readString(bytes, GNAME_OFFSET, 32) : '',
     devmajor: hasDev ? num(DEVMAJOR_OFFSET, 8, 'devmajor') : 0,
     devminor: hasDev ? num(DEVMINOR_OFFSET, 8, 'devminor') : 0,
     format,
