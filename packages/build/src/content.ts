@@ -24,6 +24,28 @@ export function emptyStats (): BuildStats {
  * promise from this async function would make every caller wait for each object in turn, and the parsing and the
  * writer's workers would take turns instead of running side by side. A `tally` counts the file for its layer's record.
  */
+export async function setContent (inode: Inode, body: AsyncIterable<Uint8Array> | Uint8Array, size: number,
+  writer: ObjectWriter, stats: BuildStats, writes: Array<Promise<void>>, tally?: LayerTally): Promise<void> {
+  inode.size = size
+  const onWritten = tally?.addFile(size, size <= INLINE_MAX)
+  if (size === 0) return
+  if (size <= INLINE_MAX) {
+    if (body instanceof Uint8Array) { inode.inline = Buffer.from(body); return }
+    const parts: Uint8Array[] = []
+    for await (const c of body) parts.push(c)
+    inode.inline = Buffer.concat(parts)
+    return
+  }
+  const { written } = await writer.add(body, size)
+  const done = written.then(w => {
+    recordWritten(inode, stats, w)
+    onWritten?.(w)
+  })
+  // the caller awaits all writes at the end; until then a failure must not count as an unhandled rejection
+  done.catch(() => {})
+  writes.push(done)
+}
+
 /**
  * setContent for a body at hand, without waiting or a promise: true when done (its object, if any, queued with the
  * writer, whose written() and finish() report a failure), false having done nothing when setContent must be
@@ -41,9 +63,7 @@ export function setContentNow (inode: Inode, body: Uint8Array, size: number, wri
   // set once queued: the writer calls back on a later turn of the event loop
   let counted: ((w: WrittenObject) => void) | undefined
   const queued = writer.addNow(body, w => {
-    inode.digest = w.digest
-    inode.payload = objectPathOf(w.digest)
-    if (w.created) { stats.objectsNew++; stats.bytesStored += w.size } else stats.objectsReused++
+    recordWritten(inode, stats, w)
     counted?.(w)
   })
   if (!queued) return false
@@ -52,26 +72,9 @@ export function setContentNow (inode: Inode, body: Uint8Array, size: number, wri
   return true
 }
 
-export async function setContent (inode: Inode, body: AsyncIterable<Uint8Array> | Uint8Array, size: number,
-  writer: ObjectWriter, stats: BuildStats, writes: Array<Promise<void>>, tally?: LayerTally): Promise<void> {
-  inode.size = size
-  const onWritten = tally?.addFile(size, size <= INLINE_MAX)
-  if (size === 0) return
-  if (size <= INLINE_MAX) {
-    if (body instanceof Uint8Array) { inode.inline = Buffer.from(body); return }
-    const parts: Uint8Array[] = []
-    for await (const c of body) parts.push(c)
-    inode.inline = Buffer.concat(parts)
-    return
-  }
-  const { written } = await writer.add(body, size)
-  const done = written.then(w => {
-    inode.digest = w.digest
-    inode.payload = objectPathOf(w.digest)
-    if (w.created) { stats.objectsNew++; stats.bytesStored += w.size } else stats.objectsReused++
-    onWritten?.(w)
-  })
-  // the caller awaits all writes at the end; until then a failure must not count as an unhandled rejection
-  done.catch(() => {})
-  writes.push(done)
+/** A stored object's digest goes to its inode, and its size to the build's counters. */
+function recordWritten (inode: Inode, stats: BuildStats, w: WrittenObject): void {
+  inode.digest = w.digest
+  inode.payload = objectPathOf(w.digest)
+  if (w.created) { stats.objectsNew++; stats.bytesStored += w.size } else stats.objectsReused++
 }

@@ -260,8 +260,7 @@ export class ObjectWriter {
   addNow (body: Uint8Array, onWritten: (w: WrittenObject) => void): boolean {
     const size = body.length
     if (size > WHOLE_MAX || this.inFlight >= this.max || this.failed !== undefined) return false
-    let worker = 0
-    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[worker]!) worker = i
+    const worker = this.leastLoaded()
     if (!this.lanes[worker]!.ring.fits(size + DIGEST_SIZE)) return false
     const id = this.nextId++
     this.load[worker]! += size
@@ -271,6 +270,13 @@ export class ObjectWriter {
     })
     this.send(worker, id, [body], size, FIRST | LAST)
     return true
+  }
+
+  /** The least loaded worker by bytes; ties go to the lowest index, which keeps runs deterministic enough. */
+  private leastLoaded (): number {
+    let worker = 0
+    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[worker]!) worker = i
+    return worker
   }
 
   /** Waits until every object queued so far is stored; throws the first failure. */
@@ -288,9 +294,7 @@ export class ObjectWriter {
   async add (body: AsyncIterable<Uint8Array> | Uint8Array, size: number): Promise<{ written: Promise<WrittenObject> }> {
     if (this.inFlight >= this.max || this.failed !== undefined) await this.room()
     const id = this.nextId++
-    // the least loaded worker by bytes; ties go to the lowest index, which keeps runs deterministic enough
-    let worker = 0
-    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[worker]!) worker = i
+    const worker = this.leastLoaded()
     const result = new Promise<WrittenObject>((resolve, reject) => this.pending.set(id, { resolve, reject }))
     result.catch(() => {})
     this.load[worker]! += size
