@@ -38,20 +38,26 @@ const tmpPrefix = path.join(tmpDir, `${tag}.${threadId}.`)
 /** where objects go: the staging directory (see above) or objects/, with its slash */
 const targetPrefix = stageDir !== undefined ? path.join(stageDir, '/') : objectsPrefix
 
+/** Runs `make` (which creates an entry in `dir`), creating `dir` first if `make` finds it missing. */
+function inDir (dir: string, make: () => void): void {
+  try { make() } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    fs.mkdirSync(dir, { recursive: true })
+    make()
+  }
+}
+
 /** Links a complete temp file to the object's name (staged or final); false if an object of that name exists. */
 function publish (tmp: string, hex: string): boolean {
-  const final = targetPrefix + hex.slice(0, 2) + '/' + hex.slice(2)
+  const dir = targetPrefix + hex.slice(0, 2)
   crashPoint('object-temp')
   try {
-    fs.linkSync(tmp, final)
-    crashPoint('object-linked')
+    inDir(dir, () => fs.linkSync(tmp, dir + '/' + hex.slice(2)))
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') return false
-    if (code !== 'ENOENT') throw err
-    fs.mkdirSync(path.dirname(final), { recursive: true })
-    try { fs.linkSync(tmp, final) } catch (err2) { if ((err2 as NodeJS.ErrnoException).code === 'EEXIST') return false; throw err2 }
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
   }
+  crashPoint('object-linked')
   return true
 }
 
@@ -79,18 +85,12 @@ function stage (hex: string, data: Uint8Array): boolean {
   const file = dir + '/' + hex.slice(2)
   crashPoint('object-temp')
   try {
-    writeNew(file, data)
+    inDir(dir, () => writeNew(file, data))
   } catch (err) {
-    // EEXIST and ENOENT come from the open: nothing of ours to remove
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') return false
-    if (code !== 'ENOENT') { fs.rmSync(file, { force: true }); throw err }
-    try { fs.mkdirSync(dir) } catch (err2) { if ((err2 as NodeJS.ErrnoException).code !== 'EEXIST') throw err2 }
-    try { writeNew(file, data) } catch (err2) {
-      if ((err2 as NodeJS.ErrnoException).code === 'EEXIST') return false
-      fs.rmSync(file, { force: true })
-      throw err2
-    }
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    // a failed open made nothing; a failed write leaves a partial file of ours
+    fs.rmSync(file, { force: true })
+    throw err
   }
   crashPoint('object-staged')
   return true
