@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import { decodeHeader, headerChecksum, readNumber } from '../src/header.js'
 import { encodeEntry } from '../src/encode-entry.js'
 
@@ -16,6 +17,18 @@ describe('decodeHeader', () => {
     block.write('some/prefix\0', 345, 'latin1')
     block.write(headerChecksum(block).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1')
     expect(decodeHeader(block)!.name).toBe('some/prefix/n')
+  })
+
+  it('sums a header as POSIX says: unsigned bytes, the checksum field counted as eight spaces', () => {
+    const rand = crypto.createHash('sha256').update('checksum').digest()
+    for (let n = 0; n < 200; n++) {
+      // random blocks at every alignment, and the extremes: all 0xff, all zero
+      const bytes = n === 0 ? Buffer.alloc(515, 0xff) : n === 1 ? Buffer.alloc(515) : crypto.createHash('sha512').update(rand).update(String(n)).digest()
+      const block = n < 2 ? bytes.subarray(n % 4, n % 4 + 512) : Buffer.concat(Array.from({ length: 9 }, () => bytes)).subarray(n % 4, n % 4 + 512)
+      let expected = 0
+      for (let i = 0; i < 512; i++) expected += i >= 148 && i < 156 ? 32 : block[i]!
+      expect(headerChecksum(block)).toBe(expected)
+    }
   })
 
   it('rejects a bad checksum naming the byte offset', () => {
