@@ -43,24 +43,30 @@ export class BuildTree {
     const parts: string[] = []
     const bad = (why: string): CfsError => new CfsError('ERR_CFS_BAD_PATH', `${what()} ${why}: ${JSON.stringify(path.length > 200 ? path.slice(0, 200) + '…' : path)}`)
     if (path.includes('\0')) throw bad('has a NUL byte in its path')
+    // the length of the parts joined by '/', plus one for the NUL (without making that string)
+    let length = 0
     for (const part of path.split('/')) {
       if (part === '' || part === '.') continue
       if (part === '..') throw bad("has a '..' path component")
       if (part.length > NAME_MAX) throw bad(`has a name longer than ${NAME_MAX} bytes`)
       parts.push(part)
+      length += part.length + 1
     }
-    if (parts.join('/').length + 1 >= PATH_MAX) throw bad(`has a path of ${PATH_MAX} bytes or more`)
+    if (length >= PATH_MAX) throw bad(`has a path of ${PATH_MAX} bytes or more`)
     return parts
   }
 
   /** The node at `parts` (its last component not followed if a symlink), or undefined. */
   private lookup (parts: string[]): BNode | undefined {
     if (parts.length === 0) return this.root
-    return this.walkDir(parts.slice(0, -1), false)?.children?.get(parts[parts.length - 1]!)
+    return this.walkDir(parts, parts.length - 1, false)?.children?.get(parts[parts.length - 1]!)
   }
 
-  /** The directory at `parts`, created (or replacing a non-directory) as needed; marks the path as touched. */
-  private dir (parts: string[]): BNode { return this.walkDir(parts, true)! }
+  /**
+   * The directory at the first `end` components of `parts`, created (or replacing a non-directory) as needed; marks
+   * the path as touched.
+   */
+  private dir (parts: string[], end: number): BNode { return this.walkDir(parts, end, true)! }
 
   /**
    * Walks to the directory at `parts`, following symlinks met on the way as the kernel would when extracting
@@ -69,9 +75,32 @@ export class BuildTree {
    * made, non-directories replaced, and every directory passed is marked as touched by this layer; without it,
    * undefined when something is missing.
    */
-  private walkDir (parts: string[], create: boolean): BNode | undefined {
+  private walkDir (parts: string[], end: number, create: boolean): BNode | undefined {
+    // the common case first, allocating nothing: components from splitPath ('.', '' and '..' gone) and no symlink on
+    // the way; a symlink sends the walk to the general loop below, from the start (what was created or marked on
+    // the way is what that walk creates and marks too)
+    let node = this.root
+    for (let i = 0; i < end; i++) {
+      const part = parts[i]!
+      let next = node.children!.get(part)
+      if (next !== undefined && next.children === undefined && isSymlink(next.inode)) return this.walkThroughLinks(parts, end, create)
+      if (next === undefined || next.children === undefined) {
+        if (part === '' || part === '.' || part === '..') return this.walkThroughLinks(parts, end, create)
+        if (!create) return undefined
+        next = { inode: makeInode(IMPLICIT_DIR_MODE), children: new Map(), layer: this.layer }
+        node.children!.set(part, next)
+      }
+      if (create) next.layer = this.layer
+      node = next
+    }
+    if (end < MAX_DEPTH) return node
+    return this.walkThroughLinks(parts, end, create)
+  }
+
+  /** walkDir's general case: symlinks followed, '..' clamped at the root, depth bounded. */
+  private walkThroughLinks (parts: string[], end: number, create: boolean): BNode | undefined {
     const stack: BNode[] = [this.root]
-    const todo = [...parts].reverse()
+    const todo = parts.slice(0, end).reverse()
     let hops = 0
     while (todo.length > 0) {
       const part = todo.pop()!
@@ -104,14 +133,13 @@ export class BuildTree {
   applyWhiteout (parts: string[]): boolean {
     const name = parts[parts.length - 1]
     if (name === undefined || !name.startsWith(WHITEOUT_PREFIX)) return false
-    const parentParts = parts.slice(0, -1)
     if (name === OPAQUE_MARKER) {
-      const dir = this.dir(parentParts)
+      const dir = this.dir(parts, parts.length - 1)
       this.hideLower(dir)
       return true
     }
     if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return true
-    this.walkDir(parentParts, false)?.children?.delete(name.slice(WHITEOUT_PREFIX.length))
+    this.walkDir(parts, parts.length - 1, false)?.children?.delete(name.slice(WHITEOUT_PREFIX.length))
     return true
   }
 
@@ -130,7 +158,7 @@ export class BuildTree {
       this.root.inode = inode
       return
     }
-    const parent = this.dir(parts.slice(0, -1))
+    const parent = this.dir(parts, parts.length - 1)
     const name = parts[parts.length - 1]!
     const existing = parent.children!.get(name)
     if (isDir(inode) && existing?.children !== undefined) {
@@ -147,7 +175,7 @@ export class BuildTree {
     if (node === undefined) throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: hardlink to /${target.join('/')}, which does not exist`)
     if (node.children !== undefined) throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: hardlink to directory /${target.join('/')}`)
     if (parts.length === 0) throw new CfsError('ERR_CFS_IMAGE_BAD', `${what()}: hardlink at the image root`)
-    const parent = this.dir(parts.slice(0, -1))
+    const parent = this.dir(parts, parts.length - 1)
     const name = parts[parts.length - 1]!
     if (parent.children!.get(name) === node) return
     parent.children!.set(name, { inode: node.inode, layer: this.layer })
