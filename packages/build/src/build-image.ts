@@ -78,18 +78,20 @@ export async function buildImage (input: string | AsyncIterable<Uint8Array>, opt
         await ingestLayer(layer, tree, writer, stats, writes, limits, opts.onProgress, tally)
       }
     }
-    await Promise.all(writes)
-    await writer.written()
-    // every object is written and every digest known: the store's final flush starts now, and the manifest is made
-    // while it runs; it is registered only once the objects are durable
-    const durable = writer.finish()
-    durable.catch(() => {})
+    // the tree is complete: it is put in canonical form while the workers write what is still in flight (the
+    // inodes of objects not written yet get their digests in place, later)
     const manifest = tree.toManifest()
     stats.entries = countEntries(manifest)
+    await Promise.all(writes)
+    await writer.written()
+    // every object is written and every digest known: the store's final flush starts now, and the manifest is
+    // encoded while it runs; it is registered only once the objects are durable
+    const durable = writer.finish()
+    durable.catch(() => {})
     const bytes = encodeManifest(manifest)
+    const layers = image === undefined ? undefined : layerRecords(tallies)
     await durable
     const digest = await store.putImage(bytes)
-    const layers = image === undefined ? undefined : layerRecords(tallies)
     if (layers !== undefined) {
       await putImageLayers(store, {
         schema: IMAGE_LAYERS_SCHEMA,
