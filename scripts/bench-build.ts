@@ -8,7 +8,8 @@
  * Each round runs, one after the other: tar -x of the layer, sync -f; tar -x of the image archive and then of the
  * layer it holds (what the issue's calibration timed: the files of an image.tar, by tar), sync -f; cfs build (bin)
  * into an empty store, and cfs build again into the now full store, each timed with /usr/bin/time (wall, user + sys
- * CPU, peak RSS). Every
+ * CPU, peak RSS). Each cfs build into an empty store starts after an untimed sync -f, so that it never writes back
+ * what an earlier step left dirty. Every
  * run writes to a new directory; they are all deleted at the end, not between runs (ext4 without a journal
  * searches longer for free inodes right after a large delete, which would tax whichever run comes next).
  * --fresh-fs (root) runs every round on a new ext4 made on a loop device (direct I/O) under DIR, unmounted and removed after
@@ -18,7 +19,7 @@
  * no-ops: not something to run for real, but it splits cfs's own work from waiting for the disk.
  * --api adds buildImage with 1, 2 and 4 workers and with an fsync per object. --compare DIR adds, in every round, the
  * same two builds by the cfs of another checkout (built), e.g. the commit before a change: before and after in the
- * same rounds, under the same load.
+ * same rounds, under the same load, the two checkouts taking turns at going first.
  * Prints a markdown table (median of the runs, and cfs ÷ tar per round); --append adds it to docs/benchmarks.md.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -137,12 +138,14 @@ function run (cmd: string, argv: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr.toString().trim()}`)
 }
 
-/** A new, empty ext4 (default options: it has a journal) on a loop device at FS_MOUNT, 8 × the input size. */
+/** A new, empty ext4 (default options: it has a journal) on a loop device at FS_MOUNT, 16 × the input size. */
 function mountFreshFs (bytes: number): void {
   unmountFreshFs()
   fs.mkdirSync(FS_MOUNT, { recursive: true })
   fs.writeFileSync(FS_IMAGE, '')
-  fs.truncateSync(FS_IMAGE, Math.max(8 * bytes, 1 << 30))
+  // a round writes about 7 × the input (8 with --compare): at 16 × the filesystem stays under half full, where
+  // ext4's allocator is as fast for the last run of a round as for the first
+  fs.truncateSync(FS_IMAGE, Math.max(16 * bytes, 1 << 30))
   run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0', FS_IMAGE])
   run('mount', ['-o', 'loop', FS_IMAGE, FS_MOUNT])
   // direct I/O from the loop device to its backing file, as a disk would take the writes: buffered, every page is
@@ -193,22 +196,29 @@ async function main (): Promise<void> {
       fs.mkdirSync(path.join(out2, 'rootfs'), { recursive: true })
       const both = await timedCommand('sh', ['-c', 'tar -xf "$1" -C "$2" && tar -xf "$2/$3" -C "$2/rootfs"', 'sh', image, out2, LAYER_IN_IMAGE])
       const sync2 = await timedCommand('sync', ['-f', out2])
-      const store = fresh('store')
-      const built = await timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
-      const again = await timedCommand(process.execPath, [cfs, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')])
+      // Every cfs build starts with nothing left to write back (an untimed sync first): the eatmydata build leaves
+      // its whole image dirty, and a build after it would pay for that in its own flushes. With --compare, which
+      // checkout builds first alternates between rounds.
+      const pair = async (bin: string, at: number): Promise<void> => {
+        run('sync', ['-f', runsDir])
+        const store = fresh('store')
+        runs[at]!.push(await timedCommand(process.execPath, [bin, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')]))
+        runs[at + 1]!.push(await timedCommand(process.execPath, [bin, 'build', image, '--store', store, '-o', path.join(DIR, 'out.cfsm')]))
+      }
+      const pairs = [async () => await pair(cfs, 4)]
+      if (other !== undefined) pairs.push(async () => await pair(path.join(other, 'packages/cli/bin/cfs.js'), otherAt))
+      if (r % 2 === 1) pairs.reverse()
+      for (const p of pairs) await p()
+      const built = runs[4]!.at(-1)!
+      const again = runs[5]!.at(-1)!
       runs[0]!.push(tar)
       runs[1]!.push({ wall: tar.wall + sync.wall, cpu: tar.cpu + sync.cpu, rssMb: Math.max(tar.rssMb, sync.rssMb) })
       runs[2]!.push(both)
       runs[3]!.push({ wall: both.wall + sync2.wall, cpu: both.cpu + sync2.cpu, rssMb: Math.max(both.rssMb, sync2.rssMb) })
-      runs[4]!.push(built)
-      runs[5]!.push(again)
+      if (noSync >= 0) run('sync', ['-f', runsDir])
       if (noSync >= 0) runs[noSync]!.push(await timedCommand(EATMYDATA, [process.execPath, cfs, 'build', image, '--store', fresh('store'), '-o', path.join(DIR, 'out.cfsm')]))
       console.error(`round ${r + 1}: tar -x ${tar.wall.toFixed(2)} s (${tar.cpu.toFixed(2)} s CPU) + sync ${sync.wall.toFixed(2)} s, image and layer ${both.wall.toFixed(2)} s + sync ${sync2.wall.toFixed(2)} s, cfs build ${built.wall.toFixed(2)} s (${built.cpu.toFixed(2)} s CPU, ${built.rssMb.toFixed(0)} MB), again ${again.wall.toFixed(2)} s${noSync >= 0 ? `, without sync ${runs[noSync]!.at(-1)!.wall.toFixed(2)} s` : ''}; load ${os.loadavg()[0]!.toFixed(1)}`)
       if (other !== undefined) {
-        const bin = path.join(other, 'packages/cli/bin/cfs.js')
-        const store2 = fresh('store')
-        runs[otherAt]!.push(await timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
-        runs[otherAt + 1]!.push(await timedCommand(process.execPath, [bin, 'build', image, '--store', store2, '-o', path.join(DIR, 'out.cfsm')]))
         console.error(`  ${other}: cfs build ${runs[otherAt]!.at(-1)!.wall.toFixed(2)} s (${runs[otherAt]!.at(-1)!.cpu.toFixed(2)} s CPU, ${runs[otherAt]!.at(-1)!.rssMb.toFixed(0)} MB), again ${runs[otherAt + 1]!.at(-1)!.wall.toFixed(2)} s`)
       }
       if (FRESH_FS) unmountFreshFs()
