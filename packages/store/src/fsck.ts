@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { DigestPool, type Digest } from '@cfs/digest'
 import { fromSystemError } from '@cfs/errors'
-import { IMAGE_LAYERS_SUFFIX, IMAGE_SUFFIX, QUARANTINE_DIR } from './layout.js'
+import { IMAGE_LAYERS_SUFFIX, IMAGE_SUFFIX, QUARANTINE_DIR, parseTempName } from './layout.js'
 import { pidAlive } from './lease.js'
 import { scanObjects } from './scan-objects.js'
 import type { Store } from './store.js'
@@ -137,8 +137,7 @@ async function checkTemps (store: Store, findings: FsckFinding[], rel: (p: strin
   const inProgress: string[] = []
   for (const name of names) {
     const file = path.join(store.tmpDir, name)
-    const m = /^[a-z]+\.(\d+)\.[^/]+$/.exec(name)
-    const pid = m === null ? undefined : Number.parseInt(m[1]!, 10)
+    const pid = parseTempName(name)?.pid
     if (pid !== undefined && pidAlive(pid)) { inProgress.push(rel(file)); continue }
     findings.push({ problem: 'stale-temp', path: rel(file), detail: pid === undefined ? 'not a cfs temp file name' : `left by process ${pid}, which is gone`, action: 'none' })
   }

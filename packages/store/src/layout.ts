@@ -45,6 +45,15 @@ export function parseErofsCacheName (name: string): { hex: string, version: numb
   return m === null ? undefined : { hex: m[1]!, version: Number(m[2]) }
 }
 
+/**
+ * The tag and process of a tmp/ entry named `<tag>.<pid>.<rest>` (Store.tempPath, ObjectWriter's `obj.` temp files
+ * and `stage.` directories, oci's `spool.` files), or undefined for any other name.
+ */
+export function parseTempName (name: string): { tag: string, pid: number } | undefined {
+  const m = /^([a-z]+)\.(\d+)\.[^/]+$/.exec(name)
+  return m === null ? undefined : { tag: m[1]!, pid: Number.parseInt(m[2]!, 10) }
+}
+
 /** `.<cache name>.tmp-<pid>-<ms>`: an image being written (atomically renamed to its name when complete). */
 export function parseErofsCacheTemp (name: string): { pid: number } | undefined {
   const m = /^\.[0-9a-f]{64}\.v\d+\.img\.tmp-(\d+)-\d+$/.exec(name)

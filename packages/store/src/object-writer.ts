@@ -34,6 +34,7 @@ import { FsVerityHasher } from '@cfs/digest'
 import { CfsError, fromSystemError } from '@cfs/errors'
 import { crashPoint } from './crash-point.js'
 import { FsSyncer } from './fs-syncer.js'
+import { parseTempName } from './layout.js'
 import { pidAlive } from './lease.js'
 import type { Store, WrittenObject } from './store.js'
 import { ABORTED, CREATED, DIGEST_SIZE, FAILED, FIRST, HASHED, LAST, PARTIAL, REPLY_FIELDS, type WorkerBatch, type WorkerReplies } from './object-protocol.js'
@@ -446,8 +447,8 @@ async function sweepStaleStages (tmpDir: string): Promise<void> {
   let names: string[]
   try { names = await fs.readdir(tmpDir) } catch { return }
   await Promise.all(names.map(async name => {
-    const m = /^stage\.(\d+)\./.exec(name)
-    if (m === null || pidAlive(Number(m[1]))) return
+    const temp = parseTempName(name)
+    if (temp?.tag !== 'stage' || pidAlive(temp.pid)) return
     // what cannot be removed now stays for fsck to report
     await fs.rm(path.join(tmpDir, name), { recursive: true, force: true }).catch(() => {})
   }))
